@@ -1,3 +1,10 @@
 """keras-gen: a Keras 3 model zoo of deep generative models."""
 
+from keras_gen import layers
+from keras_gen import losses
+from keras_gen.models import Autoencoder
+from keras_gen.models import DenoisingAutoencoder
+from keras_gen.models import GenerativeModel
+from keras_gen.models import VariationalAutoencoder
+
 __version__ = "0.1.0"

@@ -123,6 +123,11 @@ def check_data(x, name, expected_shape, check_values=True):
     """
     expected_shape = tuple(expected_shape)
     shape = tuple(x.shape)
+    if len(shape) >= 1 and shape[0] == 0:
+        raise ValueError(
+            f"`{name}` must contain at least one example. Received: "
+            f"{name}.shape={shape}"
+        )
     if shape[1:] != expected_shape:
         raise ValueError(
             f"`{name}` must have shape (batch_size, "

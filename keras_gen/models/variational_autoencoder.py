@@ -1,0 +1,211 @@
+"""The variational autoencoder of the Keras, W&B and Paperspace posts."""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gen import losses
+from keras_gen.layers import Sampling
+from keras_gen.models.base import DEFAULT_BATCH_SIZE, GenerativeModel
+from keras_gen.validation import check_choice, check_positive_int, check_shape
+
+RECONSTRUCTION_LOSSES = {
+    # The W&B blog: `mse(inputs, outputs) * original_dim`.
+    "mse": losses.sum_squared_error,
+    # The Paperspace post: binary cross-entropy summed over the pixels.
+    "binary_crossentropy": losses.binary_crossentropy_sum,
+}
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class VariationalAutoencoder(GenerativeModel):
+    """A dense variational autoencoder with a standard normal prior.
+
+    The encoder maps an input to `[z_mean, z_log_var, z]`, where `z` is drawn
+    with the reparameterization trick by a seeded `keras_gen.layers.Sampling`
+    layer (the blog's `sampling` Lambda); the decoder maps `z` back to
+    `input_shape` through a sigmoid, so inputs are expected in [0, 1].
+
+    The loss is `reconstruction + KL` per example, averaged over the batch,
+    and it is built in, so compile with an optimizer only:
+    `vae.compile("adam")`. The history tracks `loss`,
+    `reconstruction_loss` and `kl_loss`. `kl_loss` is everything added with
+    `add_loss()` during the forward pass: the KL term, plus the penalty of any
+    weight regularizer you put on your own layers.
+
+    Args:
+        input_shape: Shape of one example, e.g. `(784,)` or `(28, 28, 1)`.
+        original_dim: Number of features of one example; defaults to (and
+            must equal) the product of `input_shape`. It scales the MSE
+            reconstruction loss, as in the blog.
+        intermediate_dim: Units of the hidden layer on each side.
+        latent_dim: Size of the latent code.
+        reconstruction_loss: `"mse"` (squared error summed over the features,
+            i.e. MSE times `original_dim`, the W&B blog) or
+            `"binary_crossentropy"` (summed over the pixels, the Paperspace
+            post; with it the loss is the negative ELBO in nats).
+        seed: Optional integer seed of the sampling noise.
+        **kwargs: Base model arguments such as `name`.
+    """
+
+    def __init__(
+        self,
+        input_shape=(784,),
+        original_dim=None,
+        intermediate_dim=512,
+        latent_dim=2,
+        reconstruction_loss="mse",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.input_shape = check_shape(input_shape, "input_shape")
+        features = math.prod(self.input_shape)
+        if original_dim is None:
+            original_dim = features
+        self.original_dim = check_positive_int(original_dim, "original_dim")
+        if self.original_dim != features:
+            raise ValueError(
+                "`original_dim` must equal the number of features of one "
+                f"example, {features} for input_shape={self.input_shape}. "
+                f"Received: original_dim={original_dim}"
+            )
+        self.intermediate_dim = check_positive_int(
+            intermediate_dim, "intermediate_dim"
+        )
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.reconstruction_loss = check_choice(
+            reconstruction_loss, "reconstruction_loss", RECONSTRUCTION_LOSSES
+        )
+        self.seed = seed
+        self.encoder = self.build_encoder()
+        self.decoder = self.build_decoder()
+        self.reconstruction_loss_tracker = keras.metrics.Mean(
+            name="reconstruction_loss"
+        )
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        self.build((None, *self.input_shape))
+
+    def build_encoder(self):
+        """Builds the encoder: `input_shape -> [z_mean, z_log_var, z]`.
+
+        An override must return a model with these three outputs, each of
+        shape `(latent_dim,)`; reuse `Sampling(seed=self.seed)` for `z`.
+
+        Returns:
+            A `keras.Model`.
+        """
+        inputs = keras.Input(shape=self.input_shape, name="encoder_input")
+        x = keras.layers.Flatten()(inputs)
+        x = keras.layers.Dense(self.intermediate_dim, activation="relu")(x)
+        z_mean = keras.layers.Dense(self.latent_dim, name="z_mean")(x)
+        z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var")(x)
+        z = Sampling(seed=self.seed, name="z")([z_mean, z_log_var])
+        return keras.Model(inputs, [z_mean, z_log_var, z], name="encoder")
+
+    def build_decoder(self):
+        """Builds the decoder: `(latent_dim,) -> input_shape` in [0, 1].
+
+        Returns:
+            A `keras.Model`.
+        """
+        z = keras.Input(shape=(self.latent_dim,), name="z_sampling")
+        x = keras.layers.Dense(self.intermediate_dim, activation="relu")(z)
+        x = keras.layers.Dense(self.original_dim, activation="sigmoid")(x)
+        outputs = keras.layers.Reshape(self.input_shape)(x)
+        return keras.Model(z, outputs, name="decoder")
+
+    def build(self, input_shape=None):
+        # The encoder and decoder are functional models, built on creation.
+        self.built = True
+
+    def call(self, inputs, training=False):
+        z_mean, z_log_var, z = self.encoder(inputs, training=training)
+        # The KL term reaches `compute_loss()` through `self.losses`, which
+        # works on every backend (functional `add_loss` does not, see the
+        # field notes).
+        self.add_loss(ops.mean(losses.kl_divergence(z_mean, z_log_var)))
+        return self.decoder(z, training=training)
+
+    def compile(self, optimizer="adam", **kwargs):
+        """Configures training. The loss is built in: pass an optimizer.
+
+        Args:
+            optimizer: Optimizer name or instance.
+            **kwargs: Other `keras.Model.compile()` arguments, e.g. `metrics`.
+        """
+        if kwargs.get("loss") is not None:
+            raise ValueError(
+                "VariationalAutoencoder computes its own loss (reconstruction "
+                "+ KL); choose the reconstruction term with "
+                "`reconstruction_loss=` when building the model. Received: "
+                f"loss={kwargs['loss']!r}"
+            )
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        reconstruction = RECONSTRUCTION_LOSSES[self.reconstruction_loss](
+            x, y_pred
+        )
+        reconstruction_loss = losses.weighted_mean(reconstruction, sample_weight)
+        kl_loss = ops.sum(self.losses)
+        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        self.kl_loss_tracker.update_state(kl_loss)
+        return reconstruction_loss + kl_loss
+
+    def encode(self, x, batch_size=DEFAULT_BATCH_SIZE, sample=False):
+        """Encodes inputs to latent codes.
+
+        Args:
+            x: Array of shape `(num_examples, *input_shape)`.
+            batch_size: Examples per batch.
+            sample: If `False` (default), returns the mean of q(z|x), as the
+                blog's latent plots do; if `True`, a sample `z`.
+
+        Returns:
+            NumPy array of shape `(num_examples, latent_dim)`.
+        """
+        z_mean, _, z = super().encode(x, batch_size)
+        return z if sample else z_mean
+
+    def sample_prior(self, num_samples, seed=None):
+        """Draws latent codes from the prior N(0, I).
+
+        Args:
+            num_samples: Number of codes.
+            seed: Optional integer seed, for the same codes on every call.
+
+        Returns:
+            NumPy array of shape `(num_samples, latent_dim)`.
+        """
+        num_samples = check_positive_int(num_samples, "num_samples")
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
+
+    def generate(self, num_samples, seed=None):
+        """Decodes `num_samples` codes drawn from the prior N(0, I).
+
+        Args:
+            num_samples: Number of samples.
+            seed: Optional integer seed.
+
+        Returns:
+            NumPy array of shape `(num_samples, *input_shape)`.
+        """
+        return self.decode(self.sample_prior(num_samples, seed))
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            "input_shape": self.input_shape,
+            "original_dim": self.original_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "latent_dim": self.latent_dim,
+            "reconstruction_loss": self.reconstruction_loss,
+            "seed": self.seed,
+        }
+        return {**base_config, **config}
