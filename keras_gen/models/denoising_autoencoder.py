@@ -40,16 +40,21 @@ class DenoisingAutoencoder(Autoencoder):
         seed=None,
         **kwargs,
     ):
-        self.corruption = Corruption(
-            noise_std=noise_std, mask_fraction=mask_fraction, seed=seed,
-            name="corruption",
-        )
+        # Plain values only before `super().__init__()` (PyTorch refuses
+        # layers there); the corruption layer itself is made in `build()`.
+        self.corruption_config = {
+            "noise_std": noise_std, "mask_fraction": mask_fraction, "seed": seed
+        }
         super().__init__(
             input_shape=input_shape,
             latent_space=latent_space,
             intermediate_dim=intermediate_dim,
             **kwargs,
         )
+
+    def build(self, input_shape=None):
+        self.corruption = Corruption(**self.corruption_config, name="corruption")
+        super().build(input_shape)
 
     def call(self, inputs, training=False):
         corrupted = self.corruption(inputs, training=training)

@@ -152,7 +152,7 @@ class VariationalAutoencoder(GenerativeModel):
             x, y_pred
         )
         reconstruction_loss = losses.weighted_mean(reconstruction, sample_weight)
-        kl_loss = ops.sum(self.losses)
+        kl_loss = sum(self.losses)
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         self.kl_loss_tracker.update_state(kl_loss)
         return reconstruction_loss + kl_loss
