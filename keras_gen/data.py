@@ -1,0 +1,380 @@
+"""MNIST and Fashion-MNIST, ready for the models in this package.
+
+`load_dataset()` returns float32 pixels in a chosen layout and value range, and
+`labelled_split()` draws the small class-balanced labelled subset that the
+semi-supervised models train on.
+
+Caching: the raw files come from `keras.datasets`, so the first call downloads
+them and later calls read them from the Keras cache directory,
+`$KERAS_HOME/datasets/` or, when `KERAS_HOME` is not set, `~/.keras/datasets/`.
+Keras reads `KERAS_HOME` once, when `keras` is first imported, so set it before
+that import. If the Keras home is missing or not writable, Keras silently uses
+`/tmp/.keras/` instead.
+
+Offline use: put the files in the cache directory yourself.
+
+- MNIST: `mnist.npz`, exactly the file Keras downloads. Keras checks its
+  SHA-256; any other file (even one holding the same arrays) is deleted and
+  downloaded again.
+- Fashion-MNIST: `train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`,
+  `t10k-images-idx3-ubyte.gz` and `t10k-labels-idx1-ubyte.gz`, in the
+  `fashion-mnist/` subdirectory. Keras does not check their hashes.
+
+For example:
+
+```
+mkdir -p ~/.keras/datasets/fashion-mnist
+cp mnist.npz ~/.keras/datasets/
+cp fashion-mnist/*.gz ~/.keras/datasets/fashion-mnist/
+```
+
+When a file is missing and cannot be downloaded, `load_dataset()` raises
+`DatasetUnavailableError` naming the files and the directory, and removes every
+file the failed download left behind, so that a truncated file is never taken
+for a cached one later.
+"""
+
+import os
+import tempfile
+
+import keras
+import numpy as np
+
+from keras_gen import validation
+
+__all__ = [
+    "DatasetUnavailableError",
+    "labelled_split",
+    "load_dataset",
+    "load_fashion_mnist",
+    "load_mnist",
+]
+
+# The hash `keras.datasets.mnist.load_data()` checks `mnist.npz` against.
+MNIST_SHA256 = (
+    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+)
+
+# How `keras.datasets` caches each dataset: its subdirectory of the Keras
+# datasets directory, the files it needs there, and which cached names belong
+# to it (MNIST shares `datasets/` with every other Keras dataset).
+_DATASETS = {
+    "mnist": {
+        "title": "MNIST",
+        "loader": keras.datasets.mnist.load_data,
+        "subdir": "",
+        "files": ("mnist.npz",),
+        "prefix": "mnist.npz",
+    },
+    "fashion_mnist": {
+        "title": "Fashion-MNIST",
+        "loader": keras.datasets.fashion_mnist.load_data,
+        "subdir": "fashion-mnist",
+        "files": (
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+        ),
+        "prefix": "",
+    },
+}
+_LAYOUTS = {"flat": (784,), "image": (28, 28, 1)}
+_VALUE_RANGES = ((0.0, 1.0), (-1.0, 1.0))
+
+
+class DatasetUnavailableError(OSError):
+    """A dataset is not in the Keras cache and could not be downloaded.
+
+    The message names the missing files and the directory to put them in.
+    """
+
+
+def load_dataset(name="mnist", layout="flat", value_range=(0.0, 1.0)):
+    """Loads MNIST or Fashion-MNIST as float32 pixels and int32 labels.
+
+    Pixels are mapped linearly and exactly: 0 becomes `value_range[0]` and 255
+    becomes `value_range[1]`.
+
+    Args:
+        name: `"mnist"` or `"fashion_mnist"`.
+        layout: `"flat"` for images of shape `(784,)`, or `"image"` for
+            shape `(28, 28, 1)` (channels last).
+        value_range: `(0.0, 1.0)`, for sigmoid outputs and binary
+            cross-entropy, or `(-1.0, 1.0)`, for tanh outputs.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`: 60,000 training and 10,000 test
+        examples; `x` is float32 of shape `(N, 784)` or `(N, 28, 28, 1)` and
+        `y` is int32 of shape `(N,)` with values 0 to 9.
+
+    Raises:
+        ValueError: An argument is not one of the values above.
+        DatasetUnavailableError: A file is neither cached nor downloadable.
+    """
+    validation.check_choice(name, "name", _DATASETS)
+    validation.check_choice(layout, "layout", _LAYOUTS)
+    low, high = _check_value_range(value_range)
+    (x_train, y_train), (x_test, y_test) = _load_raw(name)
+    return (
+        (_scale(x_train, layout, low, high), y_train.astype("int32")),
+        (_scale(x_test, layout, low, high), y_test.astype("int32")),
+    )
+
+
+def load_mnist(layout="flat", value_range=(0.0, 1.0)):
+    """Loads MNIST digits; see `load_dataset()` for the arguments."""
+    return load_dataset("mnist", layout=layout, value_range=value_range)
+
+
+def load_fashion_mnist(layout="flat", value_range=(0.0, 1.0)):
+    """Loads Fashion-MNIST; see `load_dataset()` for the arguments."""
+    return load_dataset("fashion_mnist", layout=layout, value_range=value_range)
+
+
+def labelled_split(x, y, num_labels=100, num_classes=10, seed=0):
+    """Splits a dataset into a small class-balanced labelled set and the rest.
+
+    Each class contributes `num_labels // num_classes` examples, drawn at random
+    with `seed`, so the same seed always gives the same split.
+
+    Args:
+        x: Array of examples, one per row.
+        y: Integer labels of shape `(len(x),)`, with values in
+            `[0, num_classes)`.
+        num_labels: Total size of the labelled set; a multiple of
+            `num_classes`.
+        num_classes: Number of classes.
+        seed: Non-negative integer seed for the draw.
+
+    Returns:
+        `(x_labelled, y_labelled), (x_unlabelled, y_unlabelled)`. Together they
+        hold every example exactly once. The labelled set is shuffled; the
+        unlabelled set keeps the original order.
+    """
+    num_labels = validation.check_positive_int(num_labels, "num_labels")
+    num_classes = validation.check_positive_int(num_classes, "num_classes")
+    seed = _check_seed(seed)
+    x = np.asarray(x)
+    y = np.asarray(y)
+    _check_labels(x, y, num_classes)
+    if num_labels % num_classes:
+        raise ValueError(
+            "`num_labels` must be a multiple of `num_classes`="
+            f"{num_classes}, so that every class gets the same number of "
+            f"labels. Received: num_labels={num_labels}"
+        )
+    per_class = num_labels // num_classes
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in range(num_classes):
+        candidates = np.flatnonzero(y == label)
+        if len(candidates) < per_class:
+            raise ValueError(
+                f"`num_labels`={num_labels} needs {per_class} examples of each "
+                f"class, but class {label} has only {len(candidates)} in `y`."
+            )
+        chosen.append(rng.choice(candidates, size=per_class, replace=False))
+    labelled = rng.permutation(np.concatenate(chosen))
+    is_unlabelled = np.ones(len(y), dtype=bool)
+    is_unlabelled[labelled] = False
+    return (x[labelled], y[labelled]), (x[is_unlabelled], y[is_unlabelled])
+
+
+def _check_value_range(value_range):
+    """Returns `value_range` as a `(low, high)` pair of floats, or raises."""
+    try:
+        pair = tuple(float(v) for v in value_range)
+    except (TypeError, ValueError):
+        pair = None
+    if isinstance(value_range, (str, bytes)):
+        pair = None  # "01" would otherwise pass as (0.0, 1.0).
+    if pair not in _VALUE_RANGES:
+        raise ValueError(
+            "`value_range` must be (0.0, 1.0) or (-1.0, 1.0). Received: "
+            f"value_range={value_range!r}"
+        )
+    return pair
+
+
+def _check_seed(seed):
+    """Returns `seed` as an int, or raises if it is not a non-negative int."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or seed < 0
+    ):
+        raise ValueError(
+            f"`seed` must be a non-negative integer. Received: seed={seed!r}"
+        )
+    return int(seed)
+
+
+def _check_labels(x, y, num_classes):
+    """Checks that `y` holds one integer label in range per row of `x`."""
+    if x.ndim == 0 or y.ndim != 1 or len(y) != len(x):
+        raise ValueError(
+            "`y` must be a 1-D array with one label per row of `x`. Received: "
+            f"x.shape={x.shape}, y.shape={y.shape}"
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(
+            f"`y` must hold integer class labels. Received: y.dtype={y.dtype}"
+        )
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(
+            f"`y` must hold labels in [0, {num_classes}) for "
+            f"`num_classes`={num_classes}. Received: labels from {y.min()} to "
+            f"{y.max()}"
+        )
+
+
+def _scale(pixels, layout, low, high):
+    """Maps uint8 pixels to float32 in [low, high] with the given layout."""
+    x = pixels.reshape((len(pixels),) + _LAYOUTS[layout]).astype("float32")
+    # Dividing by the exact float32 step keeps 0 -> low and 255 -> high exact.
+    x /= np.float32(255.0 / (high - low))
+    if low:
+        x += np.float32(low)
+    return x
+
+
+def _load_raw(name):
+    """Loads the uint8 arrays of dataset `name` through `keras.datasets`.
+
+    Raises:
+        DatasetUnavailableError: A file is neither cached nor downloadable.
+    """
+    spec = _DATASETS[name]
+    datasets_dir, keras_home = _keras_datasets_dir()
+    directory = os.path.normpath(os.path.join(datasets_dir, spec["subdir"]))
+    directory_existed = os.path.isdir(directory)
+    before = _scan(directory, spec["prefix"])
+    try:
+        return spec["loader"]()
+    except BaseException as error:
+        _remove_remnants(directory, spec["prefix"], before, directory_existed)
+        missing = [
+            file_name
+            for file_name in spec["files"]
+            if not os.path.exists(os.path.join(directory, file_name))
+        ]
+        # With every file in place the failure is not about the cache (for
+        # example a corrupt cached file or Ctrl-C): let it through unchanged.
+        if not missing or not isinstance(error, Exception):
+            raise
+        found_bad_mnist = (
+            name == "mnist" and os.path.join(directory, "mnist.npz") in before
+        )
+        message = _unavailable_message(
+            spec, directory, datasets_dir, keras_home, missing, found_bad_mnist
+        )
+        raise DatasetUnavailableError(message) from error
+
+
+def _keras_home():
+    """Returns the Keras home directory as Keras resolved it at import."""
+    try:
+        from keras.src.backend import config
+
+        return config.keras_home()
+    except (ImportError, AttributeError):
+        # Keras releases without `keras_home()` follow the same rule.
+        if "KERAS_HOME" in os.environ:
+            return os.environ["KERAS_HOME"]
+        base = os.path.expanduser("~")
+        if not os.access(base, os.W_OK):
+            base = "/tmp"
+        return os.path.join(base, ".keras")
+
+
+def _keras_datasets_dir():
+    """Returns where `keras.utils.get_file()` caches datasets.
+
+    Mirrors `get_file()`: a Keras home that is missing or not writable is
+    silently replaced by `.keras` in the temporary directory.
+
+    Returns:
+        A tuple `(datasets_dir, keras_home)`, where `keras_home` is the Keras
+        home as configured, before that fallback.
+    """
+    keras_home = _keras_home()
+    base = os.path.expanduser(keras_home)
+    if not os.access(base, os.W_OK):
+        temp_root = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+        base = os.path.join(temp_root, ".keras")
+    return os.path.join(base, "datasets"), keras_home
+
+
+def _scan(directory, prefix):
+    """Maps each file in `directory` named `prefix...` to its version."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return {}
+    versions = {}
+    for file_name in names:
+        path = os.path.join(directory, file_name)
+        if file_name.startswith(prefix) and os.path.isfile(path):
+            stat = os.stat(path)
+            versions[path] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return versions
+
+
+def _remove_remnants(directory, prefix, before, directory_existed):
+    """Removes every file a failed load created or rewrote in `directory`.
+
+    Keras deletes a file whose download raised, but keeps a downloaded file
+    that fails its hash check, and keeps the Fashion-MNIST files fetched before
+    a later one failed. Those files are not hash-checked, so a truncated one
+    would later load as garbage: restore the cache as it was before the call.
+    """
+    for path, version in _scan(directory, prefix).items():
+        if before.get(path) != version:
+            try:
+                os.remove(path)
+            except OSError:
+                pass  # Already gone, for example removed by a parallel run.
+    if not directory_existed:
+        try:
+            os.rmdir(directory)  # Succeeds only when empty.
+        except OSError:
+            pass
+
+
+def _unavailable_message(
+    spec, directory, datasets_dir, keras_home, missing, found_bad_mnist
+):
+    """Builds the error message that says which files to put where."""
+    verb = "is" if len(missing) == 1 else "are"
+    file_list = "\n".join(f"    {file_name}" for file_name in spec["files"])
+    lines = [
+        f"Could not load the {spec['title']} dataset: {', '.join(missing)} "
+        f"{verb} not in the Keras cache and could not be downloaded (no "
+        "network access?).",
+        f"To use it offline, put these files, named exactly so:\n{file_list}",
+        f"in this directory:\n    {directory}",
+    ]
+    if datasets_dir != os.path.join(os.path.expanduser(keras_home), "datasets"):
+        lines.append(
+            "Keras uses this temporary directory because its home, "
+            f"{keras_home}, is missing or not writable."
+        )
+    else:
+        lines.append(
+            "That is $KERAS_HOME/datasets/, or ~/.keras/datasets/ when "
+            "KERAS_HOME is not set; Keras reads KERAS_HOME when it is "
+            "imported."
+        )
+    if spec["files"] == ("mnist.npz",):
+        lines.append(
+            "Keras checks the SHA-256 of mnist.npz, so it must be the exact "
+            f"file Keras downloads (sha256 {MNIST_SHA256}); any other file is "
+            "deleted and downloaded again."
+        )
+        if found_bad_mnist:
+            lines.append(
+                "A cached mnist.npz was found but failed that check, so Keras "
+                "deleted it and tried to download it again."
+            )
+    return "\n".join(lines)
