@@ -1,0 +1,143 @@
+"""The base class of the picture callbacks."""
+
+import keras
+import numpy as np
+
+from keras_gen.callbacks.sink import ImageSink
+from keras_gen.validation import check_positive_int
+
+
+class PictureCallback(keras.callbacks.Callback):
+    """Draws a picture of the model every few epochs and logs it to a sink.
+
+    Pictures are drawn at the end of every epoch where
+    `(epoch + 1) % every_n_epochs == 0`, and once more at the end of training
+    if the last epoch was not one of them, so the final state is always
+    pictured. They are never drawn per batch: under JAX every access to
+    `Callback.model` syncs the model state from the device.
+
+    Pictures are logged under the 1-based epoch number shown by Keras'
+    progress bar (`epoch_0005.png` is the state after "Epoch 5/...").
+
+    Subclasses implement `make_picture()`, returning a `uint8` array of shape
+    `(height, width, channels)`, and may list the model methods they need in
+    `required_methods`, checked when the callback is attached to a model.
+
+    Args:
+        key: Name of the picture in W&B and of its folder of PNG files.
+        every_n_epochs: Draw a picture every this many epochs.
+        directory: Folder for PNG files when no W&B run is active (see
+            `ImageSink`). Cannot be combined with `sink`.
+        sink: An `ImageSink` (or any object with a `log(key, image, epoch)`
+            method). Defaults to `ImageSink(directory)`.
+    """
+
+    required_methods = ()
+
+    def __init__(self, key, every_n_epochs=1, directory=None, sink=None):
+        super().__init__()
+        if not isinstance(key, str) or not key:
+            raise ValueError(
+                f"`key` must be a non-empty string. Received: key={key!r}"
+            )
+        if sink is not None and directory is not None:
+            raise ValueError(
+                "Pass either `sink` or `directory`, not both: the sink decides "
+                f"where pictures go. Received: directory={directory!r}, "
+                f"sink={sink!r}"
+            )
+        if sink is not None and not callable(getattr(sink, "log", None)):
+            raise ValueError(
+                "`sink` must have a `log(key, image, epoch)` method, like "
+                f"`ImageSink`. Received: sink={sink!r}"
+            )
+        self.key = key
+        self.every_n_epochs = check_positive_int(every_n_epochs, "every_n_epochs")
+        self.sink = sink if sink is not None else ImageSink(directory)
+        self._last_epoch = None
+        self._last_pictured_epoch = None
+
+    def set_model(self, model):
+        self._check_model(model)
+        super().set_model(model)
+
+    def _check_model(self, model):
+        missing = [
+            name
+            for name in self.required_methods
+            if not callable(getattr(model, name, None))
+        ]
+        if missing:
+            raise ValueError(
+                f"{type(self).__name__} needs a model with the methods "
+                f"{', '.join(self.required_methods)}. Received a "
+                f"{type(model).__name__} without {', '.join(missing)}."
+            )
+
+    def _get_model(self):
+        model = self.model
+        if model is None:
+            raise ValueError(
+                f"{type(self).__name__} has no model yet: pass it to "
+                "`model.fit(callbacks=[...])` or call `set_model(model)` first."
+            )
+        return model
+
+    def on_train_begin(self, logs=None):
+        self._last_epoch = None
+        self._last_pictured_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._last_epoch = epoch
+        if (epoch + 1) % self.every_n_epochs == 0:
+            self._log_picture(epoch)
+
+    def on_train_end(self, logs=None):
+        if self._last_epoch is not None and (
+            self._last_pictured_epoch != self._last_epoch
+        ):
+            self._log_picture(self._last_epoch)
+
+    def _log_picture(self, epoch):
+        self.sink.log(self.key, self.make_picture(), epoch=epoch + 1)
+        self._last_pictured_epoch = epoch
+
+    def picture(self):
+        """Draws the picture now and returns it without logging it.
+
+        Returns:
+            `uint8` array of shape `(height, width, channels)`.
+        """
+        return self.make_picture()
+
+    def make_picture(self):
+        """Draws the picture; implemented by subclasses."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement `make_picture()`."
+        )
+
+
+def check_examples(x, name="x", min_examples=1):
+    """Checks that `x` is an in-memory batch with at least `min_examples` rows.
+
+    Args:
+        x: The array to check (a NumPy array or anything `np.asarray` takes).
+        name: The argument name used in the error message.
+        min_examples: The smallest number of rows accepted.
+
+    Returns:
+        `x` as a NumPy array.
+    """
+    shape = getattr(x, "shape", None)
+    if shape is None or len(shape) < 2:
+        raise ValueError(
+            f"`{name}` must be an array of examples of shape (num_examples, "
+            f"...), e.g. a NumPy array of test images. Received: {name} of "
+            f"type {type(x).__name__} with shape {shape}"
+        )
+    if shape[0] < min_examples:
+        raise ValueError(
+            f"`{name}` must have at least {min_examples} examples. Received: "
+            f"{name}.shape={tuple(shape)}"
+        )
+    return np.asarray(x)

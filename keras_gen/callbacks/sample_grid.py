@@ -1,0 +1,92 @@
+"""Pictures decoded samples of fixed latent codes drawn from the prior."""
+
+import math
+
+import numpy as np
+
+from keras_gen.callbacks.base import PictureCallback
+from keras_gen.callbacks.images import (
+    DEFAULT_PADDING,
+    as_images,
+    check_image_shape,
+    check_padding,
+    check_value_range,
+    tile_images,
+    to_uint8,
+)
+from keras_gen.validation import check_positive_int
+
+
+class SampleGrid(PictureCallback):
+    """Logs a grid of images decoded from fixed samples of the prior.
+
+    The latent codes are drawn once, with `model.sample_prior(num_samples,
+    seed)`, the first time a picture is made, and reused at every epoch so
+    pictures are comparable across epochs. This is the "generate images every
+    `gen_interval` epochs" step of the GAN tutorials; here the interval is
+    called `every_n_epochs` like in the other callbacks.
+
+    Args:
+        num_samples: Number of images in the grid.
+        columns: Images per row (the grid has `ceil(num_samples / columns)`
+            rows; `columns` is capped at `num_samples`).
+        every_n_epochs: Log a picture every this many epochs.
+        seed: Seed passed to `model.sample_prior`.
+        value_range: `(low, high)` range of the decoder's outputs: `(0, 1)`
+            for VAEs and adversarial autoencoders, `(-1, 1)` for tanh GANs.
+        image_shape: Shape of one image, needed for flat outputs whose size
+            is not a perfect square (see `as_images`).
+        padding: Pixels between tiles.
+        directory: Folder for PNG files when no W&B run is active.
+        sink: An `ImageSink`; cannot be combined with `directory`.
+        key: Name of the picture.
+    """
+
+    required_methods = ("sample_prior", "decode")
+
+    def __init__(
+        self,
+        num_samples=32,
+        columns=8,
+        every_n_epochs=1,
+        seed=0,
+        value_range=(0, 1),
+        image_shape=None,
+        padding=DEFAULT_PADDING,
+        directory=None,
+        sink=None,
+        key="generated_images",
+    ):
+        super().__init__(key, every_n_epochs, directory=directory, sink=sink)
+        self.num_samples = check_positive_int(num_samples, "num_samples")
+        self.columns = min(check_positive_int(columns, "columns"), self.num_samples)
+        self.seed = seed
+        self.value_range = check_value_range(value_range)
+        self.image_shape = check_image_shape(image_shape)
+        self.padding = check_padding(padding)
+        self._latent_samples = None
+
+    @property
+    def latent_samples(self):
+        """The fixed latent codes, or None before the first picture."""
+        return self._latent_samples
+
+    def set_model(self, model):
+        if model is not self._model:
+            # Samples from another model's prior may not fit this one.
+            self._latent_samples = None
+        super().set_model(model)
+
+    def make_picture(self):
+        model = self._get_model()
+        if self._latent_samples is None:
+            self._latent_samples = np.asarray(
+                model.sample_prior(self.num_samples, seed=self.seed)
+            )
+        images = as_images(model.decode(self._latent_samples), self.image_shape)
+        return tile_images(
+            to_uint8(images, self.value_range),
+            rows=math.ceil(self.num_samples / self.columns),
+            columns=self.columns,
+            padding=self.padding,
+        )
