@@ -1,5 +1,7 @@
 """keras-gen: a Keras 3 model zoo of deep generative models."""
 
+from keras_gen import callbacks
+from keras_gen import data
 from keras_gen import layers
 from keras_gen import losses
 from keras_gen.models import Autoencoder

@@ -1,0 +1,91 @@
+"""A denoising autoencoder on MNIST, as in the Keras blog post.
+
+In training, each digit is corrupted (Gaussian noise of std `--noise_std`,
+then masking noise that zeroes a fraction `--mask_fraction` of the pixels)
+and the model learns to rebuild the clean digit.
+
+    python examples/denoising_autoencoder.py --epochs 5
+
+It writes the model, a picture of noisy test digits above their denoised
+versions and a scatter plot of the codes under `--out`.
+"""
+
+import argparse
+import os
+
+import keras
+import numpy as np
+
+import keras_gen
+from keras_gen import callbacks
+from keras_gen.data import load_dataset
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description="Train a denoising autoencoder on MNIST."
+    )
+    parser.add_argument("--dataset", default="mnist",
+                        choices=["mnist", "fashion_mnist"])
+    parser.add_argument("--latent_space", type=int, default=32)
+    parser.add_argument("--intermediate_dim", type=int, default=128)
+    parser.add_argument("--noise_std", type=float, default=0.5)
+    parser.add_argument("--mask_fraction", type=float, default=0.0)
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--batch_size", type=int, default=256)
+    parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="out/denoising_autoencoder")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    keras.utils.set_random_seed(args.seed)
+
+    (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
+
+    model = keras_gen.DenoisingAutoencoder(
+        input_shape=(784,),
+        latent_space=args.latent_space,
+        intermediate_dim=args.intermediate_dim,
+        noise_std=args.noise_std,
+        mask_fraction=args.mask_fraction,
+        seed=args.seed,
+    )
+    model.compile(keras.optimizers.Adam(args.learning_rate))
+
+    # A fixed noisy copy of the test set: the corruption happens inside the
+    # model while training, but at inference the model sees what it is given.
+    x_test_noisy = model.corrupt(x_test)
+
+    pictures = os.path.join(args.out, "pictures")
+    model.fit(
+        x_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        # Validate on noisy inputs against clean targets.
+        validation_data=(x_test_noisy, x_test),
+        callbacks=[
+            callbacks.ReconstructionLogger(
+                x_test_noisy, directory=pictures, key="denoised"
+            ),
+            callbacks.LatentSpacePlot(x_test, y_test, directory=pictures),
+            callbacks.LossCurves(directory=pictures),
+        ],
+    )
+
+    denoised = model.reconstruct(x_test_noisy)
+    noisy_mse = float(np.mean((x_test_noisy - x_test) ** 2))
+    denoised_mse = float(np.mean((denoised - x_test) ** 2))
+    model_path = os.path.join(args.out, "denoising_autoencoder.keras")
+    model.save(model_path)
+
+    print(f"Test MSE of the noisy inputs:    {noisy_mse:.5f}")
+    print(f"Test MSE of the denoised digits: {denoised_mse:.5f}")
+    print(f"Model saved to {model_path}")
+    print(f"Pictures written under {pictures}/")
+
+
+if __name__ == "__main__":
+    main()
