@@ -9,4 +9,15 @@ from keras_gen.models import DenoisingAutoencoder
 from keras_gen.models import GenerativeModel
 from keras_gen.models import VariationalAutoencoder
 
+__all__ = [
+    "Autoencoder",
+    "DenoisingAutoencoder",
+    "GenerativeModel",
+    "VariationalAutoencoder",
+    "callbacks",
+    "data",
+    "layers",
+    "losses",
+]
+
 __version__ = "0.1.0"

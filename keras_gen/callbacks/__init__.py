@@ -5,7 +5,7 @@ the end of training) and hands it to an `ImageSink`, which logs it to the
 active W&B run if there is one and writes a PNG file otherwise.
 """
 
-from keras_gen.callbacks.base import PictureCallback
+from keras_gen.callbacks.base import ImageGridCallback, PictureCallback
 from keras_gen.callbacks.images import (
     as_images,
     figure_to_array,
@@ -20,6 +20,7 @@ from keras_gen.callbacks.sample_grid import SampleGrid
 from keras_gen.callbacks.sink import ImageSink, active_wandb_run
 
 __all__ = [
+    "ImageGridCallback",
     "ImageSink",
     "LatentManifold",
     "LatentSpacePlot",

@@ -3,6 +3,15 @@
 import keras
 import numpy as np
 
+from keras_gen.callbacks.images import (
+    DEFAULT_PADDING,
+    as_images,
+    check_image_shape,
+    check_padding,
+    check_value_range,
+    tile_images,
+    to_uint8,
+)
 from keras_gen.callbacks.sink import ImageSink
 from keras_gen.validation import check_positive_int
 
@@ -114,6 +123,54 @@ class PictureCallback(keras.callbacks.Callback):
         """Draws the picture; implemented by subclasses."""
         raise NotImplementedError(
             f"{type(self).__name__} must implement `make_picture()`."
+        )
+
+
+class ImageGridCallback(PictureCallback):
+    """A picture callback whose picture is a grid of model images.
+
+    Holds what every image grid needs (the pixel range of the model's
+    outputs, the shape of one image and the padding between tiles) and
+    turns model outputs into the `uint8` grid, so all grids are drawn alike.
+
+    Args:
+        key: Name of the picture.
+        every_n_epochs: Draw a picture every this many epochs.
+        value_range: `(low, high)` range of the model's outputs: `(0, 1)` for
+            autoencoders and VAEs, `(-1, 1)` for tanh GANs.
+        image_shape: Shape of one image, needed for flat outputs whose size
+            is not a perfect square (see `as_images`).
+        padding: Pixels between tiles.
+        directory: Folder for PNG files when no W&B run is active.
+        sink: An `ImageSink`; cannot be combined with `directory`.
+    """
+
+    def __init__(
+        self, key, every_n_epochs=1, value_range=(0, 1), image_shape=None,
+        padding=DEFAULT_PADDING, directory=None, sink=None,
+    ):
+        super().__init__(key, every_n_epochs, directory=directory, sink=sink)
+        self.value_range = check_value_range(value_range)
+        self.image_shape = check_image_shape(image_shape)
+        self.padding = check_padding(padding)
+
+    def tile(self, outputs, rows, columns):
+        """Tiles model outputs (flat or image-shaped) into one `uint8` grid.
+
+        Args:
+            outputs: Array of model outputs, one image per row.
+            rows: Rows of the grid.
+            columns: Images per row.
+
+        Returns:
+            `uint8` array of the whole grid.
+        """
+        images = as_images(np.asarray(outputs), self.image_shape)
+        return tile_images(
+            to_uint8(images, self.value_range),
+            rows=rows,
+            columns=columns,
+            padding=self.padding,
         )
 
 

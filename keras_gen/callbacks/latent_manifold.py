@@ -4,22 +4,15 @@ import statistics
 
 import numpy as np
 
-from keras_gen.callbacks.base import PictureCallback
-from keras_gen.callbacks.images import (
-    as_images,
-    check_image_shape,
-    check_padding,
-    check_value_range,
-    tile_images,
-    to_uint8,
-)
+from keras_gen.callbacks.base import ImageGridCallback
+from keras_gen.callbacks.images import check_value_range
 from keras_gen.validation import check_choice, check_positive_int
 
 GRIDS = ("linear", "normal")
 NORMAL_QUANTILES = (0.05, 0.95)
 
 
-class LatentManifold(PictureCallback):
+class LatentManifold(ImageGridCallback):
     """Logs the images decoded from a regular grid over a 2-D latent space.
 
     Two grids are available, chosen with `grid` and `latent_range`:
@@ -67,12 +60,12 @@ class LatentManifold(PictureCallback):
         sink=None,
         key="latent_manifold",
     ):
-        super().__init__(key, every_n_epochs, directory=directory, sink=sink)
+        super().__init__(
+            key, every_n_epochs, value_range, image_shape, padding,
+            directory=directory, sink=sink,
+        )
         self.grid_size = check_positive_int(grid_size, "grid_size")
         self.grid, self.latent_range = _check_grid(grid, latent_range)
-        self.value_range = check_value_range(value_range)
-        self.image_shape = check_image_shape(image_shape)
-        self.padding = check_padding(padding)
         self.batch_size = batch_size
 
     def grid_values(self):
@@ -103,12 +96,10 @@ class LatentManifold(PictureCallback):
         model = self._get_model()
         self._check_model(model)
         kwargs = {} if self.batch_size is None else {"batch_size": self.batch_size}
-        images = as_images(model.decode(self.latent_grid(), **kwargs), self.image_shape)
-        return tile_images(
-            to_uint8(images, self.value_range),
+        return self.tile(
+            model.decode(self.latent_grid(), **kwargs),
             rows=self.grid_size,
             columns=self.grid_size,
-            padding=self.padding,
         )
 
 

@@ -2,20 +2,12 @@
 
 import numpy as np
 
-from keras_gen.callbacks.base import PictureCallback, check_examples
-from keras_gen.callbacks.images import (
-    DEFAULT_PADDING,
-    as_images,
-    check_image_shape,
-    check_padding,
-    check_value_range,
-    tile_images,
-    to_uint8,
-)
+from keras_gen.callbacks.base import ImageGridCallback, check_examples
+from keras_gen.callbacks.images import DEFAULT_PADDING, as_images
 from keras_gen.validation import check_positive_int
 
 
-class ReconstructionLogger(PictureCallback):
+class ReconstructionLogger(ImageGridCallback):
     """Logs inputs (top row) above their reconstructions (bottom row).
 
     The same first `num_images` examples of `x` are used at every epoch, so
@@ -59,12 +51,12 @@ class ReconstructionLogger(PictureCallback):
         sink=None,
         key="reconstructions",
     ):
-        super().__init__(key, every_n_epochs, directory=directory, sink=sink)
+        super().__init__(
+            key, every_n_epochs, value_range, image_shape, padding,
+            directory=directory, sink=sink,
+        )
         self.num_images = check_positive_int(num_images, "num_images")
         self.x = np.array(check_examples(x, "x", self.num_images)[: self.num_images])
-        self.value_range = check_value_range(value_range)
-        self.image_shape = check_image_shape(image_shape)
-        self.padding = check_padding(padding)
         # Fail now, not after the first epoch, if x cannot be drawn.
         as_images(self.x, image_shape)
 
@@ -82,9 +74,4 @@ class ReconstructionLogger(PictureCallback):
                 as_images(reconstructions, self.image_shape),
             ]
         )
-        return tile_images(
-            to_uint8(images, self.value_range),
-            rows=2,
-            columns=self.num_images,
-            padding=self.padding,
-        )
+        return self.tile(images, rows=2, columns=self.num_images)

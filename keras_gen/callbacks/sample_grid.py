@@ -4,20 +4,12 @@ import math
 
 import numpy as np
 
-from keras_gen.callbacks.base import PictureCallback
-from keras_gen.callbacks.images import (
-    DEFAULT_PADDING,
-    as_images,
-    check_image_shape,
-    check_padding,
-    check_value_range,
-    tile_images,
-    to_uint8,
-)
+from keras_gen.callbacks.base import ImageGridCallback
+from keras_gen.callbacks.images import DEFAULT_PADDING
 from keras_gen.validation import check_positive_int
 
 
-class SampleGrid(PictureCallback):
+class SampleGrid(ImageGridCallback):
     """Logs a grid of images decoded from fixed samples of the prior.
 
     The latent codes are drawn once, with `model.sample_prior(num_samples,
@@ -57,13 +49,13 @@ class SampleGrid(PictureCallback):
         sink=None,
         key="generated_images",
     ):
-        super().__init__(key, every_n_epochs, directory=directory, sink=sink)
+        super().__init__(
+            key, every_n_epochs, value_range, image_shape, padding,
+            directory=directory, sink=sink,
+        )
         self.num_samples = check_positive_int(num_samples, "num_samples")
         self.columns = min(check_positive_int(columns, "columns"), self.num_samples)
         self.seed = seed
-        self.value_range = check_value_range(value_range)
-        self.image_shape = check_image_shape(image_shape)
-        self.padding = check_padding(padding)
         self._latent_samples = None
 
     @property
@@ -83,10 +75,8 @@ class SampleGrid(PictureCallback):
             self._latent_samples = np.asarray(
                 model.sample_prior(self.num_samples, seed=self.seed)
             )
-        images = as_images(model.decode(self._latent_samples), self.image_shape)
-        return tile_images(
-            to_uint8(images, self.value_range),
+        return self.tile(
+            model.decode(self._latent_samples),
             rows=math.ceil(self.num_samples / self.columns),
             columns=self.columns,
-            padding=self.padding,
         )
