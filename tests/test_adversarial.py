@@ -1,0 +1,463 @@
+"""The adversarial mechanism, GAN and DCGAN: frozen players, losses, save/load."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_gen
+from keras_gen import gradients
+from keras_gen.models import DCGAN, GAN, AdversarialModel
+
+METRIC_NAMES = {"d_loss", "g_loss", "d_acc", "d_x", "d_g_z1", "d_g_z2"}
+
+MODEL_FACTORIES = {
+    "gan": lambda: GAN(
+        latent_dim=8, generator_units=(16, 32), discriminator_units=(32, 16),
+        seed=1,
+    ),
+    # Keras-GAN's DCGAN has fixed widths; 28x28 is its size.
+    "dcgan_keras_gan": lambda: DCGAN(latent_dim=8, seed=1),
+    "dcgan_pytorch": lambda: DCGAN(
+        architecture="pytorch", input_shape=(32, 32, 3), ngf=4, ndf=4,
+        latent_dim=8, seed=1,
+    ),
+}
+
+
+def make_model(name):
+    keras.utils.set_random_seed(0)
+    model = MODEL_FACTORIES[name]()
+    model.compile()
+    return model
+
+
+def batch_for(model, size=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, (size, *model.input_shape)).astype("float32")
+
+
+def snapshot(variables):
+    return [ops.convert_to_numpy(v).copy() for v in variables]
+
+
+def assert_unchanged(before, variables):
+    assert len(before) == len(variables)
+    for value, variable in zip(before, variables):
+        np.testing.assert_array_equal(
+            ops.convert_to_numpy(variable), value, err_msg=variable.path
+        )
+
+
+def assert_all_changed(before, variables):
+    assert variables, "expected some variables"
+    for value, variable in zip(before, variables):
+        assert not np.array_equal(ops.convert_to_numpy(variable), value), (
+            f"{variable.path} did not change"
+        )
+
+
+def run_phase(model, phase, batch, mode):
+    """Runs one phase alone, eagerly or as the compiled step of `fit()`."""
+    if mode == "eager":
+        return getattr(model, phase)(batch)
+    model.phases = (phase,)
+    return model.fit(batch, batch_size=len(batch), epochs=1, verbose=0)
+
+
+def bn_moving_statistics(network):
+    return [
+        v for layer in network.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+        for v in (layer.moving_mean, layer.moving_variance)
+    ]
+
+
+# The frozen-player proofs.
+
+
+@pytest.mark.parametrize("mode", ["eager", "fit"])
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_discriminator_step_leaves_the_generator_bit_identical(name, mode):
+    model = make_model(name)
+    batch = batch_for(model)
+    generator_before = snapshot(model.generator.variables)
+    discriminator_before = snapshot(model.discriminator.trainable_variables)
+    statistics = bn_moving_statistics(model.discriminator)
+    statistics_before = snapshot(statistics)
+    run_phase(model, "discriminator_step", batch, mode)
+    assert_unchanged(generator_before, model.generator.variables)
+    assert_all_changed(discriminator_before, model.discriminator.trainable_variables)
+    if name != "gan":  # The MLP discriminator has no BatchNorm.
+        assert_all_changed(statistics_before, statistics)
+    assert int(model.d_optimizer.iterations) == 1
+    assert int(model.g_optimizer.iterations) == 0
+
+
+@pytest.mark.parametrize("mode", ["eager", "fit"])
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_generator_step_leaves_the_discriminator_bit_identical(name, mode):
+    model = make_model(name)
+    batch = batch_for(model)
+    # Every variable: weights, BatchNorm moving statistics, dropout seeds.
+    discriminator_before = snapshot(model.discriminator.variables)
+    generator_before = snapshot(model.generator.trainable_variables)
+    statistics = bn_moving_statistics(model.generator)
+    assert statistics, "every generator here has BatchNorm"
+    statistics_before = snapshot(statistics)
+    run_phase(model, "generator_step", batch, mode)
+    assert_unchanged(discriminator_before, model.discriminator.variables)
+    assert_all_changed(generator_before, model.generator.trainable_variables)
+    assert_all_changed(statistics_before, statistics)
+    assert int(model.d_optimizer.iterations) == 0
+    assert int(model.g_optimizer.iterations) == 1
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_fit_updates_both_players_and_logs_per_step_metrics(name):
+    model = make_model(name)
+    batch = batch_for(model)
+    generator_before = snapshot(model.generator.trainable_variables)
+    discriminator_before = snapshot(model.discriminator.trainable_variables)
+    history = model.fit(batch, batch_size=8, epochs=2, verbose=0).history
+    assert set(history) == METRIC_NAMES
+    assert all(len(values) == 2 for values in history.values())
+    assert all(np.isfinite(values).all() for values in history.values())
+    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 4
+    assert_all_changed(generator_before, model.generator.trainable_variables)
+    assert_all_changed(discriminator_before, model.discriminator.trainable_variables)
+    for key in ("d_acc", "d_x", "d_g_z1", "d_g_z2"):
+        assert 0.0 <= min(history[key]) and max(history[key]) <= 1.0
+
+
+def test_step_methods_need_compile():
+    model = MODEL_FACTORIES["gan"]()
+    with pytest.raises(RuntimeError, match=r"no `d_optimizer` yet.*compile\(\)"):
+        model.discriminator_step(batch_for(model))
+
+
+# NumPy references.
+
+
+def numpy_forward(network, x, training=False):
+    """Runs a Dense/LeakyReLU/BatchNorm network in float64 NumPy."""
+    x = np.asarray(x, "float64")
+    for layer in network.layers:
+        weights = [ops.convert_to_numpy(w).astype("float64") for w in layer.weights]
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
+            x = x.reshape(len(x), *layer.output.shape[1:])
+        elif isinstance(layer, keras.layers.Dense):
+            kernel, bias = weights
+            x = x @ kernel + bias
+            activation = layer.activation.__name__
+            if activation == "tanh":
+                x = np.tanh(x)
+            elif activation == "sigmoid":
+                x = 1.0 / (1.0 + np.exp(-x))
+            else:
+                assert activation == "linear", activation
+        elif isinstance(layer, keras.layers.LeakyReLU):
+            x = np.where(x > 0, x, layer.negative_slope * x)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, moving_mean, moving_variance = weights
+            if training:
+                mean, variance = x.mean(axis=0), x.var(axis=0)
+            else:
+                mean, variance = moving_mean, moving_variance
+            x = gamma * (x - mean) / np.sqrt(variance + layer.epsilon) + beta
+        else:
+            raise AssertionError(f"no NumPy reference for {layer}")
+    return x
+
+
+def test_losses_and_accuracy_match_numpy_reference():
+    model = make_model("gan")
+    real = batch_for(model, size=32)
+    # Draw the noise the two phases will draw, then rewind the generator.
+    state = model.latent_sampler.seed_generator.state
+    saved_state = ops.convert_to_numpy(state).copy()
+    z1 = ops.convert_to_numpy(model.latent_sampler.sample(32))
+    z2 = ops.convert_to_numpy(model.latent_sampler.sample(32))
+    state.assign(saved_state)
+
+    fake = numpy_forward(model.generator, z1, training=False)
+    real_scores = numpy_forward(model.discriminator, real)[:, 0]
+    fake_scores = numpy_forward(model.discriminator, fake)[:, 0]
+    logs = model.discriminator_step(real)
+    d_loss = 0.5 * (-np.log(real_scores).mean() - np.log(1 - fake_scores).mean())
+    d_acc = 0.5 * ((real_scores > 0.5).mean() + (fake_scores <= 0.5).mean())
+    np.testing.assert_allclose(float(logs["d_loss"]), d_loss, rtol=1e-5)
+    np.testing.assert_allclose(float(logs["d_acc"]), d_acc, rtol=1e-6)
+    np.testing.assert_allclose(float(logs["d_x"]), real_scores.mean(), rtol=1e-5)
+    np.testing.assert_allclose(float(logs["d_g_z1"]), fake_scores.mean(), rtol=1e-5)
+
+    # After the discriminator's update; the generator runs in training mode.
+    fake = numpy_forward(model.generator, z2, training=True)
+    fake_scores = numpy_forward(model.discriminator, fake)[:, 0]
+    logs = model.generator_step(real)
+    np.testing.assert_allclose(
+        float(logs["g_loss"]), -np.log(fake_scores).mean(), rtol=1e-5
+    )
+    np.testing.assert_allclose(float(logs["d_g_z2"]), fake_scores.mean(), rtol=1e-5)
+
+
+def test_evaluate_reports_the_same_metrics_without_updating():
+    model = make_model("gan")
+    batch = batch_for(model)
+    weights = snapshot(model.generator.variables + model.discriminator.variables)
+    metrics = model.evaluate(batch, verbose=0, return_dict=True)
+    assert set(metrics) == METRIC_NAMES
+    assert_unchanged(weights, model.generator.variables + model.discriminator.variables)
+
+
+# Networks, helpers and configs.
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_networks_shapes_and_helpers(name):
+    model = MODEL_FACTORIES[name]()
+    assert model.built
+    noise = model.sample_prior(5, seed=0)
+    assert noise.shape == (5, 8)
+    np.testing.assert_array_equal(noise, model.sample_prior(5, seed=0))
+    images = model.decode(noise)
+    assert images.shape == (5, *model.input_shape)
+    assert -1.0 <= images.min() and images.max() <= 1.0
+    np.testing.assert_array_equal(model.generate(5, seed=0), images)
+    scores = ops.convert_to_numpy(model(images))
+    assert scores.shape == (5, 1) and ((0 <= scores) & (scores <= 1)).all()
+    # `combined` is noise -> generator -> discriminator, on the same layers.
+    assert model.combined.layers[1:] == [model.generator, model.discriminator]
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.combined(noise)), scores, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_gan_architecture_follows_the_lecture_notes():
+    model = GAN(input_shape=(28, 28, 1))
+    dense_units = [
+        layer.units for layer in model.generator.layers
+        if isinstance(layer, keras.layers.Dense)
+    ]
+    assert dense_units == [128, 256, 512, 784]
+    assert model.generator.output_shape == (None, 28, 28, 1)
+    assert len(bn_moving_statistics(model.generator)) == 4
+    assert [
+        layer.units for layer in model.discriminator.layers
+        if isinstance(layer, keras.layers.Dense)
+    ] == [512, 256, 1]
+    assert model.latent_dim == 100
+
+
+def test_dcgan_architectures_match_their_sources():
+    keras_gan = DCGAN()
+    convolutions = [
+        (layer.filters, layer.strides) for layer in keras_gan.discriminator.layers
+        if isinstance(layer, keras.layers.Conv2D)
+    ]
+    assert convolutions == [(32, (2, 2)), (64, (2, 2)), (128, (2, 2)), (256, (1, 1))]
+    assert keras_gan.discriminator.count_params() == 393_729  # Keras-GAN's summary.
+    assert keras_gan.generator.count_params() == 856_193
+    pytorch = DCGAN(architecture="pytorch", input_shape=(64, 64, 3))
+    # The PyTorch example's netG and netD for 64x64 RGB, nz=100, ngf=ndf=64.
+    assert pytorch.generator.count_params() - 2 * 64 * (8 + 4 + 2 + 1) == 3_576_704
+    assert pytorch.discriminator.count_params() - 2 * 64 * (2 + 4 + 8) == 2_765_568
+    small = DCGAN(architecture="pytorch", input_shape=(32, 32, 2), ngf=8, ndf=8)
+    assert small.generator.output_shape == (None, 32, 32, 2)
+    assert small.discriminator.output_shape == (None, 1)
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_config_round_trip(name):
+    model = MODEL_FACTORIES[name]()
+    clone = type(model).from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+
+
+def test_compile_defaults_and_config_round_trip():
+    model = make_model("gan")
+    for optimizer in (model.d_optimizer, model.g_optimizer):
+        assert isinstance(optimizer, keras.optimizers.Adam)
+        assert float(optimizer.learning_rate) == pytest.approx(2e-4)
+        assert optimizer.beta_1 == 0.5
+    assert model.d_optimizer is not model.g_optimizer
+
+    model.compile(
+        d_optimizer=keras.optimizers.SGD(0.01, momentum=0.5),
+        g_optimizer="rmsprop",
+        steps_per_execution=2,
+    )
+    config = model.get_compile_config()
+    clone = type(model).from_config(model.get_config())
+    clone.compile_from_config(config)
+    assert isinstance(clone.d_optimizer, keras.optimizers.SGD)
+    assert clone.d_optimizer.get_config() == model.d_optimizer.get_config()
+    assert isinstance(clone.g_optimizer, keras.optimizers.RMSprop)
+    assert clone.steps_per_execution == 2
+    assert clone.get_compile_config() == config
+
+
+def test_compile_rejects_a_shared_optimizer():
+    model = MODEL_FACTORIES["gan"]()
+    optimizer = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="own optimizer instance"):
+        model.compile(d_optimizer=optimizer, g_optimizer=optimizer)
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_save_load_restores_outputs_optimizers_and_resumes(name, tmp_path):
+    model = make_model(name)
+    x = batch_for(model, size=32)
+    model.fit(x, batch_size=16, epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert type(loaded) is type(model)
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(loaded.generate(8, seed=3), model.generate(8, seed=3))
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x))
+    )
+    for optimizer_name in ("d_optimizer", "g_optimizer"):
+        original = getattr(model, optimizer_name)
+        restored = getattr(loaded, optimizer_name)
+        assert int(restored.iterations) == int(original.iterations) == 2
+        assert len(restored.variables) == len(original.variables)
+        for a, b in zip(restored.variables, original.variables):
+            np.testing.assert_array_equal(
+                ops.convert_to_numpy(a), ops.convert_to_numpy(b)
+            )
+    # Training resumes from the saved state; where no dropout draws unsaved
+    # random numbers (all but Keras-GAN's DCGAN), exactly as without saving.
+    for m in (model, loaded):
+        m.fit(x, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    assert int(loaded.d_optimizer.iterations) == int(loaded.g_optimizer.iterations) == 4
+    if name != "dcgan_keras_gan":
+        for a, b in zip(loaded.weights, model.weights):
+            np.testing.assert_allclose(
+                ops.convert_to_numpy(a), ops.convert_to_numpy(b),
+                rtol=1e-5, atol=1e-6, err_msg=a.path,
+            )
+
+
+def test_public_api_is_exported():
+    import keras_gen.models
+
+    for name in ("GAN", "DCGAN"):
+        cls = getattr(keras_gen.models, name)
+        assert issubclass(cls, AdversarialModel)
+        assert keras.saving.get_registered_object(f"keras_gen>{name}") is cls
+
+
+def test_gradients_name_the_unsupported_backend(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(NotImplementedError, match=r"TensorFlow.*KERAS_BACKEND='jax'"):
+        gradients.minimize(lambda: (0.0, None), [], keras.optimizers.SGD())
+
+
+# Bad input.
+
+
+@pytest.mark.parametrize(
+    "factory, name, received",
+    [
+        (lambda: GAN(latent_dim=0), "latent_dim", "0"),
+        (lambda: DCGAN(latent_dim=-2), "latent_dim", "-2"),
+        (lambda: GAN(input_shape=(0,)), "input_shape", r"\(0,\)"),
+        (lambda: GAN(generator_units=()), "generator_units", r"\(\)"),
+        (lambda: GAN(discriminator_units=(16, 0)), "discriminator_units",
+         r"\(16, 0\)"),
+        (lambda: DCGAN(architecture="resnet"), "architecture", "'resnet'"),
+        (lambda: DCGAN(architecture="pytorch"), "input_shape", r"\(28, 28, 1\)"),
+        (lambda: DCGAN(architecture="pytorch", input_shape=(48, 48, 3)),
+         "input_shape", r"\(48, 48, 3\)"),
+        (lambda: DCGAN(input_shape=(30, 30, 1)), "input_shape", r"\(30, 30, 1\)"),
+        (lambda: DCGAN(input_shape=(784,)), "input_shape", r"\(784,\)"),
+        (lambda: DCGAN(architecture="pytorch", input_shape=(32, 32, 1), ngf=0),
+         "ngf", "0"),
+    ],
+)
+def test_bad_hyperparameters_raise(factory, name, received):
+    with pytest.raises(ValueError, match=rf"`{name}`.*Received: .*{received}"):
+        factory()
+
+
+@pytest.mark.parametrize(
+    "make_bad, pattern",
+    [
+        (lambda x: x.reshape(-1, 28, 28), r"`x` must have shape \(batch_size, 784\)"
+                                          r".*x.shape=\(16, 28, 28\)"),
+        (lambda x: ((x + 1) * 127).astype("uint8"), r"floating-point.*x.dtype=uint8"),
+        (lambda x: np.where(np.arange(x.size).reshape(x.shape) == 2000, np.nan, x)
+         .astype("float32"), r"finite.*1 NaN or infinite.*row 2"),
+    ],
+)
+def test_fit_rejects_bad_data_before_the_first_step(make_bad, pattern):
+    model = make_model("gan")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=pattern):
+        model.fit(make_bad(batch_for(model)), epochs=1, verbose=0)
+    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 0
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_helpers_check_their_input_and_fit_ignores_targets():
+    model = make_model("gan")
+    with pytest.raises(ValueError, match=r"`z` must have shape \(batch_size, 8\)"):
+        model.decode(np.zeros((2, 5), "float32"))
+    with pytest.raises(ValueError, match=r"`num_samples`.*Received: num_samples=0"):
+        model.generate(0)
+    x = batch_for(model)
+    history = model.fit(x, np.arange(len(x)), batch_size=8, verbose=0).history
+    assert set(history) == METRIC_NAMES
+
+
+# A short real training.
+
+
+def pixel_statistics(images):
+    """Mean pixel and fraction of dark pixels (below 0), in [-1, 1] data."""
+    return np.array([images.mean(), (images < 0).mean()])
+
+
+def train_and_compare(model, x, epochs, batch_size):
+    """Returns the distances to the data's pixel statistics before and after."""
+    target = pixel_statistics(x)
+    before = np.abs(pixel_statistics(model.generate(500, seed=0)) - target)
+    history = model.fit(x, batch_size=batch_size, epochs=epochs, verbose=0).history
+    after = np.abs(pixel_statistics(model.generate(500, seed=0)) - target)
+    assert all(np.isfinite(values).all() for values in history.values())
+    return before, after
+
+
+def test_gan_moves_sample_statistics_toward_mnist(mnist_images):
+    (x_train, _), _ = mnist_images
+    x = x_train[:2000].reshape(-1, 784) * 2.0 - 1.0
+    keras.utils.set_random_seed(0)
+    model = GAN(seed=0)
+    model.compile()
+    # Untrained tanh outputs average about 0, half of them dark; the data
+    # average about -0.74, 87% dark. 15 epochs are 480 steps.
+    before, after = train_and_compare(model, x, epochs=15, batch_size=64)
+    assert (after < 0.6 * before).all(), (before, after)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dcgan_keras_gan", "dcgan_pytorch"])
+def test_dcgan_moves_sample_statistics_toward_mnist(name, mnist_images):
+    (x_train, _), _ = mnist_images
+    x = x_train[:2000] * 2.0 - 1.0
+    keras.utils.set_random_seed(0)
+    if name == "dcgan_pytorch":
+        x = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0)
+        model = DCGAN(architecture="pytorch", input_shape=(32, 32, 1), ngf=16,
+                      ndf=16, seed=0)
+    else:
+        model = DCGAN(seed=0)
+    model.compile()
+    epochs = 5 if name == "dcgan_pytorch" else 3
+    before, after = train_and_compare(model, x, epochs=epochs, batch_size=32)
+    assert (after < 0.6 * before).all(), (before, after)
