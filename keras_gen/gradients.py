@@ -29,9 +29,19 @@ def minimize(loss_fn, variables, optimizer):
     Raises:
         NotImplementedError: On a backend other than TensorFlow.
     """
+    check_backend()
+    return _minimize_tensorflow(loss_fn, variables, optimizer)
+
+
+def check_backend():
+    """Raises `NotImplementedError` unless `minimize()` supports the backend.
+
+    Models call it before training, so the error comes before any backend
+    trainer code fails in a less clear way.
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _minimize_tensorflow(loss_fn, variables, optimizer)
+        return
     raise NotImplementedError(
         "keras_gen.gradients.minimize() supports the TensorFlow backend only. "
         f"Received: KERAS_BACKEND={backend!r}. JAX needs a stateless version "
@@ -39,7 +49,8 @@ def minimize(loss_fn, variables, optimizer):
         "`optimizer.stateless_apply`, threading the variable values through "
         "`train_step`); PyTorch needs `loss.backward()` on the variables' "
         "`.value`, then `optimizer.apply(gradients, variables)` and zeroed "
-        "gradients. Use KERAS_BACKEND=tensorflow for the adversarial models."
+        "gradients. Use KERAS_BACKEND=tensorflow to train the adversarial "
+        "models; building, sampling and save/load work on every backend."
     )
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-import keras_gen
+import keras_gen.models
 from keras_gen import gradients
 from keras_gen.models import DCGAN, GAN, AdversarialModel
 
@@ -343,18 +343,20 @@ def test_save_load_restores_outputs_optimizers_and_resumes(name, tmp_path):
 
 
 def test_public_api_is_exported():
-    import keras_gen.models
-
     for name in ("GAN", "DCGAN"):
         cls = getattr(keras_gen.models, name)
         assert issubclass(cls, AdversarialModel)
         assert keras.saving.get_registered_object(f"keras_gen>{name}") is cls
 
 
-def test_gradients_name_the_unsupported_backend(monkeypatch):
+def test_other_backends_get_a_clear_error_before_training(monkeypatch):
+    model = make_model("gan")
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
     with pytest.raises(NotImplementedError, match=r"TensorFlow.*KERAS_BACKEND='jax'"):
         gradients.minimize(lambda: (0.0, None), [], keras.optimizers.SGD())
+    with pytest.raises(NotImplementedError, match="KERAS_BACKEND='jax'"):
+        model.fit(batch_for(model), verbose=0)
+    assert int(model.d_optimizer.iterations) == 0
 
 
 # Bad input.

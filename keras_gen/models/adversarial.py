@@ -15,7 +15,11 @@ from keras import ops
 
 from keras_gen import gradients
 from keras_gen.layers import SeededLayer
-from keras_gen.models.base import DEFAULT_BATCH_SIZE, GenerativeModel, predict_in_batches
+from keras_gen.models.base import (
+    DEFAULT_BATCH_SIZE,
+    GenerativeModel,
+    predict_in_batches,
+)
 from keras_gen.validation import check_data, check_positive_int, check_shape
 
 
@@ -97,7 +101,10 @@ class AdversarialModel(GenerativeModel):
        (and do not update) their moving statistics and its dropout is off.
        Every discriminator variable stays bit-identical. This is what
        Keras-GAN's `combined` model with `discriminator.trainable = False`
-       means to do.
+       means to do. (The PyTorch DCGAN example differs on both counts: it
+       reuses one training-mode fake batch for both updates and leaves the
+       discriminator in training mode in the generator update, so that
+       update also moves the discriminator's BatchNorm statistics.)
 
     Metrics (per-epoch means of the per-step values):
 
@@ -121,8 +128,8 @@ class AdversarialModel(GenerativeModel):
     Subclasses define `build_generator()` and `build_discriminator()`, set
     their own attributes, then call `super().__init__()`, which builds the
     networks. Models with other players (energy-based GANs, adversarial
-    autoencoders) override `phases`, `metric_names`, `player_variables()` and
-    `compile()` (calling `compile_players()`).
+    autoencoders) override `phases`, `metric_names`, `player_variables()`,
+    `compile()` (calling `compile_players()`) and `test_step()`.
 
     Only the TensorFlow backend can train these models for now (see
     `keras_gen.gradients`).
@@ -298,6 +305,12 @@ class AdversarialModel(GenerativeModel):
         return {**config, **self._player_compile_kwargs}
 
     # Training.
+
+    def fit(self, *args, **kwargs):
+        # Fail clearly before the backend's trainer does (the JAX trainer
+        # reads `self.optimizer`, which these models do not have).
+        gradients.check_backend()
+        return super().fit(*args, **kwargs)
 
     def unpack_batch(self, data):
         """Returns what the phases receive from a batch: the images only."""
