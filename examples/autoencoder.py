@@ -5,9 +5,16 @@ decoder rebuilds the digit from them; training minimizes the mean squared
 error between input and reconstruction.
 
     python examples/autoencoder.py --latent_space 10 --epochs 5
+    python examples/autoencoder.py --epochs 1 --train_samples 2000  # quick
 
-It writes the model, reconstructions and a scatter plot of the codes under
-`--out`. The W&B sweep `sweeps/latent.yaml` varies `--latent_space`.
+Each run logs to Weights & Biases (offline unless you are logged in; see
+README): per-epoch `loss` and `val_loss` (the validation MSE, the sweep's
+metric), reconstructions, the latent space and loss curves, and the model.
+With `--no-wandb`, or without wandb installed, the pictures are PNG files
+under `--out`. The sweep `sweeps/latent.yaml` varies `--latent_space`:
+
+    wandb sweep sweeps/latent.yaml   # then `wandb agent ...`, or offline:
+    keras-gen sweep sweeps/latent.yaml
 """
 
 import argparse
@@ -17,10 +24,12 @@ import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import tracking
 from keras_gen.data import load_dataset
 
 
 def parse_args():
+    # Flag names are the W&B config keys and the sweep parameter names.
     parser = argparse.ArgumentParser(description="Train an autoencoder on MNIST.")
     parser.add_argument("--dataset", default="mnist",
                         choices=["mnist", "fashion_mnist"])
@@ -29,17 +38,22 @@ def parse_args():
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N digits only (quick runs).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out/autoencoder")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
     return parser.parse_args()
 
 
 def main():
-    args = parse_args()
+    # `args` come back from the run's config: a sweep's values win over flags.
+    run, args = tracking.start_run(parse_args(), job_type="autoencoder")
     keras.utils.set_random_seed(args.seed)
 
     # Flat vectors of 784 pixels in [0, 1], downloaded and cached by Keras.
     (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
+    x_train = x_train[: args.train_samples]
 
     autoencoder = keras_gen.Autoencoder(
         input_shape=(784,),
@@ -50,6 +64,7 @@ def main():
     autoencoder.summary()
 
     # The target of an autoencoder is its input, so `fit` needs only `x`.
+    # Pictures go to the W&B run if there is one, else to PNG files.
     pictures = os.path.join(args.out, "pictures")
     autoencoder.fit(
         x_train,
@@ -57,6 +72,7 @@ def main():
         batch_size=args.batch_size,
         validation_data=(x_test,),
         callbacks=[
+            tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(x_test, directory=pictures),
             # With more than 2 dimensions the codes are projected with PCA.
             callbacks.LatentSpacePlot(x_test, y_test, directory=pictures),
@@ -66,15 +82,15 @@ def main():
 
     test_mse = autoencoder.evaluate(x_test, batch_size=1000, verbose=0)
     model_path = os.path.join(args.out, "autoencoder.keras")
-    autoencoder.save(model_path)
+    saved = tracking.save_model(autoencoder, model_path, run)
 
     # The encoder is a model of its own, as in the blog: `encoder.predict`.
     codes = autoencoder.encoder.predict(x_test[:5], verbose=0)
-    print(f"Codes of the first test digits, shape {codes.shape}:")
-    print(codes.round(2))
+    print(f"Codes of the first test digits, shape {codes.shape} (first 8):")
+    print(codes[:, :8].round(2))
     print(f"Test MSE: {test_mse:.5f}")
-    print(f"Model saved to {model_path}")
-    print(f"Pictures written under {pictures}/")
+    print(f"Model saved to {', '.join(saved)}")
+    tracking.finish_run(run, summary={"test_mse": test_mse})
 
 
 if __name__ == "__main__":

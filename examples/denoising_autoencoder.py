@@ -6,8 +6,12 @@ and the model learns to rebuild the clean digit.
 
     python examples/denoising_autoencoder.py --epochs 5
 
-It writes the model, a picture of noisy test digits above their denoised
-versions and a scatter plot of the codes under `--out`.
+Each run logs to Weights & Biases (offline unless you are logged in; see
+README): per-epoch `loss` and `val_loss` (MSE of the denoised noisy test
+digits against the clean ones), noisy test digits above their denoised
+versions (`denoised`), the latent space, loss curves and the model. With
+`--no-wandb`, or without wandb installed, the pictures are PNG files under
+`--out`.
 """
 
 import argparse
@@ -18,10 +22,12 @@ import numpy as np
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import tracking
 from keras_gen.data import load_dataset
 
 
 def parse_args():
+    # Flag names are the W&B config keys and the sweep parameter names.
     parser = argparse.ArgumentParser(
         description="Train a denoising autoencoder on MNIST."
     )
@@ -34,16 +40,21 @@ def parse_args():
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N digits only (quick runs).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out/denoising_autoencoder")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
     return parser.parse_args()
 
 
 def main():
-    args = parse_args()
+    # `args` come back from the run's config: a sweep's values win over flags.
+    run, args = tracking.start_run(parse_args(), job_type="denoising_autoencoder")
     keras.utils.set_random_seed(args.seed)
 
     (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
+    x_train = x_train[: args.train_samples]
 
     model = keras_gen.DenoisingAutoencoder(
         input_shape=(784,),
@@ -67,6 +78,7 @@ def main():
         # Validate on noisy inputs against clean targets.
         validation_data=(x_test_noisy, x_test),
         callbacks=[
+            tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(
                 x_test_noisy, directory=pictures, key="denoised"
             ),
@@ -79,12 +91,14 @@ def main():
     noisy_mse = float(np.mean((x_test_noisy - x_test) ** 2))
     denoised_mse = float(np.mean((denoised - x_test) ** 2))
     model_path = os.path.join(args.out, "denoising_autoencoder.keras")
-    model.save(model_path)
+    saved = tracking.save_model(model, model_path, run)
 
     print(f"Test MSE of the noisy inputs:    {noisy_mse:.5f}")
     print(f"Test MSE of the denoised digits: {denoised_mse:.5f}")
-    print(f"Model saved to {model_path}")
-    print(f"Pictures written under {pictures}/")
+    print(f"Model saved to {', '.join(saved)}")
+    tracking.finish_run(
+        run, summary={"test_noisy_mse": noisy_mse, "test_denoised_mse": denoised_mse}
+    )
 
 
 if __name__ == "__main__":

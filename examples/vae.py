@@ -7,8 +7,13 @@ reconstruction error plus the KL divergence from the prior N(0, I).
     python examples/vae.py --epochs 5
     python examples/vae.py --latent_dim 20 --reconstruction_loss binary_crossentropy
 
-It writes the model, reconstructions, the 2-D latent space, 32 generated
-digits and (for `--latent_dim 2`) the latent manifold under `--out`.
+Each run logs to Weights & Biases (offline unless you are logged in; see
+README): per-epoch `loss`, `reconstruction_loss`, `kl_loss` and their `val_`
+twins (`val_loss`, the negative ELBO, is the sweep's metric), reconstructions,
+the latent space, 32 generated digits, (for `--latent_dim 2`) the latent
+manifold, loss curves and the model. With `--no-wandb`, or without wandb
+installed, the pictures are PNG files under `--out`. The sweep
+`sweeps/vae_latent.yaml` varies `--latent_dim`.
 """
 
 import argparse
@@ -18,10 +23,12 @@ import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import tracking
 from keras_gen.data import load_dataset
 
 
 def parse_args():
+    # Flag names are the W&B config keys and the sweep parameter names.
     parser = argparse.ArgumentParser(description="Train a VAE on MNIST.")
     parser.add_argument("--dataset", default="mnist",
                         choices=["mnist", "fashion_mnist"])
@@ -32,18 +39,23 @@ def parse_args():
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--batch_size", type=int, default=128)
     parser.add_argument("--learning_rate", type=float, default=1e-3)
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N digits only (quick runs).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out/vae")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
     return parser.parse_args()
 
 
 def main():
-    args = parse_args()
+    # `args` come back from the run's config: a sweep's values win over flags.
+    run, args = tracking.start_run(parse_args(), job_type="vae")
     keras.utils.set_random_seed(args.seed)
 
-    # Flat vectors of 784 pixels in [0, 1]; Keras downloads and caches the
-    # dataset under ~/.keras/datasets on first use.
+    # Flat vectors of 784 pixels in [0, 1]; Keras downloads the dataset on
+    # first use and caches it in $KERAS_HOME/datasets (~/.keras/datasets).
     (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
+    x_train = x_train[: args.train_samples]
 
     vae = keras_gen.VariationalAutoencoder(
         input_shape=(784,),
@@ -60,6 +72,7 @@ def main():
     # `--out/pictures` (or logs to W&B when a run is active).
     pictures = os.path.join(args.out, "pictures")
     picture_callbacks = [
+        tracking.MetricsLogger(args.log_every_n_batches),
         callbacks.ReconstructionLogger(x_test, directory=pictures),
         callbacks.LatentSpacePlot(x_test, y_test, directory=pictures),
         callbacks.SampleGrid(num_samples=32, columns=8, directory=pictures),
@@ -81,13 +94,13 @@ def main():
 
     metrics = vae.evaluate(x_test, batch_size=1000, verbose=0, return_dict=True)
     model_path = os.path.join(args.out, "vae.keras")
-    vae.save(model_path)
+    saved = tracking.save_model(vae, model_path, run)
 
     print("Test metrics:")
     for name, value in metrics.items():
         print(f"  {name}: {value:.4f}")
-    print(f"Model saved to {model_path}")
-    print(f"Pictures written under {pictures}/")
+    print(f"Model saved to {', '.join(saved)}")
+    tracking.finish_run(run)
 
 
 if __name__ == "__main__":
