@@ -2,20 +2,28 @@
 
 from keras_gen import callbacks
 from keras_gen import data
+from keras_gen import gradients
 from keras_gen import layers
 from keras_gen import losses
+from keras_gen.models import AdversarialModel
 from keras_gen.models import Autoencoder
+from keras_gen.models import DCGAN
 from keras_gen.models import DenoisingAutoencoder
+from keras_gen.models import GAN
 from keras_gen.models import GenerativeModel
 from keras_gen.models import VariationalAutoencoder
 
 __all__ = [
+    "AdversarialModel",
     "Autoencoder",
+    "DCGAN",
     "DenoisingAutoencoder",
+    "GAN",
     "GenerativeModel",
     "VariationalAutoencoder",
     "callbacks",
     "data",
+    "gradients",
     "layers",
     "losses",
 ]

@@ -10,17 +10,12 @@ of variables with its own optimizer and loss) is updated in turn inside ONE
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_gen import gradients
 from keras_gen.layers import SeededLayer
-from keras_gen.models.base import (
-    DEFAULT_BATCH_SIZE,
-    GenerativeModel,
-    predict_in_batches,
-)
-from keras_gen.validation import check_data, check_positive_int, check_shape
+from keras_gen.models.base import GaussianPrior, GenerativeModel
+from keras_gen.validation import check_positive_int, check_shape
 
 
 def default_optimizer():
@@ -74,7 +69,7 @@ def binary_crossentropy(target, scores):
     )
 
 
-class AdversarialModel(GenerativeModel):
+class AdversarialModel(GaussianPrior, GenerativeModel):
     """Base class of the models whose players are trained against each other.
 
     Each batch runs the methods named in `phases`, in order, inside one
@@ -440,45 +435,10 @@ class AdversarialModel(GenerativeModel):
         if name != "y":
             super()._check_batch(x, name)
 
-    def sample_prior(self, num_samples, seed=None):
-        """Draws noise vectors from the prior N(0, I).
-
-        Args:
-            num_samples: Number of vectors.
-            seed: Optional integer seed, for the same vectors on every call.
-
-        Returns:
-            NumPy array of shape `(num_samples, latent_dim)`.
-        """
-        num_samples = check_positive_int(num_samples, "num_samples")
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
-
-    def decode(self, z, batch_size=DEFAULT_BATCH_SIZE):
-        """Runs the generator (in inference mode) on noise vectors.
-
-        Args:
-            z: Array of shape `(num_samples, latent_dim)`.
-            batch_size: Vectors per batch.
-
-        Returns:
-            NumPy array of shape `(num_samples, *input_shape)`.
-        """
-        z = np.asarray(z, dtype="float32")
-        check_data(z, "z", (self.latent_dim,))
-        return predict_in_batches(self.generator, z, batch_size)
-
-    def generate(self, num_samples, seed=None):
-        """Generates images from noise drawn from the prior.
-
-        Args:
-            num_samples: Number of images.
-            seed: Optional integer seed.
-
-        Returns:
-            NumPy array of shape `(num_samples, *input_shape)`.
-        """
-        return self.decode(self.sample_prior(num_samples, seed))
+    @property
+    def decoder(self):
+        """The generator: what `decode`, `generate` and the callbacks run."""
+        return self.generator
 
     def get_config(self):
         base_config = super().get_config()

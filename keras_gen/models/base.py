@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_gen.validation import check_data, is_array_like
+from keras_gen.validation import check_data, check_positive_int, is_array_like
 
 DEFAULT_BATCH_SIZE = 256
 
@@ -119,3 +119,37 @@ class GenerativeModel(keras.Model):
             NumPy array with the shape of `x`.
         """
         return self.decode(self.encode(x, batch_size), batch_size)
+
+
+class GaussianPrior:
+    """Mixin for models with a standard normal prior N(0, I) on the codes.
+
+    Gives `sample_prior` and `generate` on top of `decode`; used by the VAE
+    and the GANs (whose "decoder" is the generator).
+    """
+
+    def sample_prior(self, num_samples, seed=None):
+        """Draws latent codes from the prior N(0, I).
+
+        Args:
+            num_samples: Number of codes.
+            seed: Optional integer seed, for the same codes on every call.
+
+        Returns:
+            NumPy array of shape `(num_samples, latent_dim)`.
+        """
+        num_samples = check_positive_int(num_samples, "num_samples")
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
+
+    def generate(self, num_samples, seed=None):
+        """Decodes `num_samples` codes drawn from the prior N(0, I).
+
+        Args:
+            num_samples: Number of samples.
+            seed: Optional integer seed.
+
+        Returns:
+            NumPy array of shape `(num_samples, *input_shape)`.
+        """
+        return self.decode(self.sample_prior(num_samples, seed))

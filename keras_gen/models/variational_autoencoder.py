@@ -3,12 +3,15 @@
 import math
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_gen import losses
 from keras_gen.layers import Sampling
-from keras_gen.models.base import DEFAULT_BATCH_SIZE, GenerativeModel
+from keras_gen.models.base import (
+    DEFAULT_BATCH_SIZE,
+    GaussianPrior,
+    GenerativeModel,
+)
 from keras_gen.validation import check_choice, check_positive_int, check_shape
 
 RECONSTRUCTION_LOSSES = {
@@ -20,7 +23,7 @@ RECONSTRUCTION_LOSSES = {
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VariationalAutoencoder(GenerativeModel):
+class VariationalAutoencoder(GaussianPrior, GenerativeModel):
     """A dense variational autoencoder with a standard normal prior.
 
     The encoder maps an input to `[z_mean, z_log_var, z]`, where `z` is drawn
@@ -171,32 +174,6 @@ class VariationalAutoencoder(GenerativeModel):
         """
         z_mean, _, z = super().encode(x, batch_size)
         return z if sample else z_mean
-
-    def sample_prior(self, num_samples, seed=None):
-        """Draws latent codes from the prior N(0, I).
-
-        Args:
-            num_samples: Number of codes.
-            seed: Optional integer seed, for the same codes on every call.
-
-        Returns:
-            NumPy array of shape `(num_samples, latent_dim)`.
-        """
-        num_samples = check_positive_int(num_samples, "num_samples")
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
-
-    def generate(self, num_samples, seed=None):
-        """Decodes `num_samples` codes drawn from the prior N(0, I).
-
-        Args:
-            num_samples: Number of samples.
-            seed: Optional integer seed.
-
-        Returns:
-            NumPy array of shape `(num_samples, *input_shape)`.
-        """
-        return self.decode(self.sample_prior(num_samples, seed))
 
     def get_config(self):
         base_config = super().get_config()
