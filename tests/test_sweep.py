@@ -1,0 +1,268 @@
+"""`keras-gen sweep`: W&B sweep YAMLs run locally with the `sweeps` engine.
+
+Runs are real offline W&B runs in a temporary WANDB_DIR; most use a small
+stub program (no TensorFlow, about a second each) and one sweep trains the
+real autoencoder example with tiny settings.
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+wandb = pytest.importorskip("wandb")
+pytest.importorskip("sweeps")
+
+from keras_gen import cli  # noqa: E402
+from keras_gen import sweep  # noqa: E402
+from keras_gen import tracking  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SWEEPS = sorted((REPO / "sweeps").glob("*.yaml"))
+
+# A program that logs `score = 10 * x`, fails for x == 2 and sleeps for
+# x == 9 (to be interrupted).
+STUB = """
+import argparse, sys, time
+import wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float, default=0.0)
+run = wandb.init(config=vars(parser.parse_args()))
+x = run.config.x
+if x == 2:
+    sys.exit("x == 2 is not allowed")
+if x == 9:
+    time.sleep(120)
+run.log({"score": 10 * x})
+run.log({"score": 10 * x + 1})
+run.log({"score": 10 * x})
+run.finish()
+"""
+
+_WANDB_VARIABLES = (
+    "WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_BASE_URL",
+    "WANDB_MODE", "WANDB_DISABLED", "WANDB_PROJECT", "WANDB_ENTITY",
+    "WANDB_RUN_ID", "WANDB_SWEEP_ID", "WANDB_SWEEP_PARAM_PATH", "WANDB_RESUME",
+)
+
+
+@pytest.fixture
+def wandb_env(tmp_path, monkeypatch):
+    """An isolated, credential-free W&B environment in `tmp_path`."""
+    for name in _WANDB_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name in ("DIR", "DATA_DIR", "CACHE_DIR", "CONFIG_DIR"):
+        folder = tmp_path / f"wandb_{name.lower()}"
+        folder.mkdir()
+        monkeypatch.setenv(f"WANDB_{name}", str(folder))
+    monkeypatch.setenv("NETRC", str(tmp_path / "no_netrc"))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    wandb.teardown()
+    yield tmp_path
+    wandb.teardown()
+
+
+def _stub_sweep(tmp_path, **config):
+    program = tmp_path / "stub.py"
+    program.write_text(STUB)
+    config = {
+        "program": str(program),
+        "method": "grid",
+        "metric": {"name": "score", "goal": "minimize"},
+        **config,
+    }
+    path = tmp_path / "stub.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+# The YAML files --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=[p.name for p in SWEEPS])
+def test_every_sweep_file_is_valid(path):
+    config = sweep.load_config(path)
+    program = REPO / config["program"]
+    assert program.is_file(), f"{path.name}: no program {program}"
+    source = program.read_text()
+    # Flag names must equal the parameter names, or `${args}` cannot set them.
+    for name in config["parameters"]:
+        assert f'"--{name}"' in source, f"{path.name}: {program.name} has no --{name}"
+    # The metric is one the examples log as a top-level key.
+    assert config["metric"]["name"] == "val_loss"
+
+
+def test_latent_sweep_is_the_standard_grid():
+    config = yaml.safe_load((REPO / "sweeps" / "latent.yaml").read_text())
+    assert config["program"] == "examples/autoencoder.py"
+    assert config["method"] == "grid"
+    assert config["parameters"] == {"latent_space": {"values": [2, 10, 100]}}
+    assert config["metric"] == {"name": "val_loss", "goal": "minimize"}
+    assert config["command"] == sweep.DEFAULT_COMMAND
+
+
+def test_invalid_config_lists_every_violation(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({
+        "method": "grud",
+        "metrik": {"name": "loss"},
+        "parameters": {"lr": {"min": 1.0, "max": 0.1}},
+    }))
+    with pytest.raises(sweep.SweepConfigError) as error:
+        sweep.load_config(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert "'grud'" in message  # Unknown method,
+    assert "metrik" in message  # unknown key,
+    assert "lr" in message  # and min > max, all at once.
+    assert message.count("\n  - ") >= 3
+
+
+def test_cli_rejects_a_missing_program(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({
+        "program": "no/such/program.py", "method": "grid",
+        "parameters": {"a": {"values": [1]}},
+    }))
+    assert cli.main(["sweep", str(path)]) == 2
+    assert "no/such/program.py" in capsys.readouterr().err
+
+
+# Commands --------------------------------------------------------------------
+
+
+def test_command_expands_like_wandb_agent(tmp_path):
+    params = {"latent_space": 10, "learning_rate": 0.001, "flag": False,
+              "on": True, "name": None}
+    command = sweep.expand_command(None, params, "examples/autoencoder.py",
+                                   interpreter="python")
+    assert command == [
+        "/usr/bin/env", "python", "examples/autoencoder.py",
+        "--latent_space=10", "--learning_rate=0.001", "--flag=False",
+        "--on=True", "--name=None",
+    ]
+    # Every `${...}` list is the one wandb agent builds.
+    from wandb.sdk.launch.sweeps import utils
+
+    expected = utils.create_sweep_command_args(
+        {"args": {name: {"value": value} for name, value in params.items()}}
+    )
+    for macro in ("args", "args_no_hyphens", "args_no_boolean_flags",
+                  "args_json", "args_no_equals", "args_override_hydra"):
+        assert sweep.expand_command([f"${{{macro}}}"], params) == expected[macro]
+    assert sweep.expand_command(
+        ["run-${envvar:WHO}", "${unknown}", "${args_json_file}"], {},
+        args_json_file="p.json", environ={"WHO": "me"},
+    ) == ["run-me", "p.json"]
+
+
+# Sweeps ----------------------------------------------------------------------
+
+
+def test_grid_sweep_of_the_autoencoder(wandb_env, monkeypatch, capsys):
+    # sweeps/latent.yaml, unchanged but for tiny training settings.
+    config = yaml.safe_load((REPO / "sweeps" / "latent.yaml").read_text())
+    config["parameters"].update({
+        "epochs": {"value": 1},
+        "train_samples": {"value": 256},
+        "out": {"value": str(wandb_env / "out")},
+    })
+    path = wandb_env / "latent_tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(REPO)  # `program` is relative, as for `wandb agent`.
+
+    assert cli.main(["sweep", str(path), "--sweep_id", "grid0001"]) == 0
+
+    output = capsys.readouterr().out
+    table = output[output.index("\nrun ") + 1:].splitlines()
+    assert table[0].split() == ["run", "state", "latent_space", "val_loss"]
+    rows = [line.split() for line in table[1:4]]
+    assert [row[-3:-1] for row in rows] == [
+        ["finished", "2"], ["finished", "10"], ["finished", "100"]
+    ]
+    assert table[4] == "* best val_loss (minimize)"
+    assert sum(row[1] == "*" for row in rows) == 1
+
+    results = json.loads(
+        (wandb_env / "wandb_dir" / "wandb" / "sweep-grid0001" / "results.json")
+        .read_text()
+    )
+    assert [r["params"]["latent_space"] for r in results["runs"]] == [2, 10, 100]
+    for result in results["runs"]:
+        record = tracking.read_run(result["run_file"])
+        assert record.sweep_id == "grid0001"
+        assert record.run_id == result["run_id"]
+        assert record.config["latent_space"] == result["params"]["latent_space"]
+        assert record.config["epochs"] == 1
+        assert result["metric"] == record.summary["val_loss"] > 0
+        assert f"{result['metric']:.6g}" in output
+
+
+def test_failing_run_is_recorded_and_the_sweep_goes_on(wandb_env, capsys):
+    path = _stub_sweep(wandb_env, parameters={"x": {"values": [1, 2, 3]}})
+    assert cli.main(["sweep", str(path)]) == 1  # Some run failed.
+    output = capsys.readouterr().out
+    rows = [line.split() for line in output.splitlines()
+            if line.split()[1:2] in (["finished"], ["failed"], ["*"])]
+    assert [row[-3:] for row in rows] == [
+        ["finished", "1", "10"], ["failed", "2", "-"], ["finished", "3", "30"]
+    ]
+
+
+def test_bayes_search_gets_each_runs_metric(wandb_env):
+    path = _stub_sweep(
+        wandb_env, method="bayes",
+        parameters={"x": {"min": 3.0, "max": 8.0}},
+    )
+    local = sweep.LocalSweep(sweep.load_config(path))
+    results = local.run(count=3, log=lambda line: None)
+    assert [r.state for r in results] == ["finished"] * 3
+    for result in results:
+        x = result.params["x"]
+        assert 3.0 <= x <= 8.0
+        # Final value and the whole history, as the engine wants them.
+        assert result.metric == pytest.approx(10 * x)
+        assert result.history == pytest.approx([10 * x, 10 * x + 1, 10 * x])
+        sweep_run = result.to_sweep_run("score")
+        assert sweep_run.metric_extremum("score", "minimum") == pytest.approx(10 * x)
+    assert local.best() is min(results, key=lambda r: r.metric)
+
+
+def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(wandb_env, capsys):
+    path = _stub_sweep(wandb_env, parameters={"x": {"values": [1, 9, 3]}})
+    sweep_dir = wandb_env / "wandb_dir" / "wandb" / "sweep-ctrlc001"
+
+    def interrupt_second_run():
+        # Once the second run (x == 9, sleeping) has started, press Ctrl-C.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            results = sweep_dir / "results.json"
+            if results.exists() and len(json.loads(results.read_text())["runs"]) == 1:
+                if len(list(sweep_dir.glob("config-*.yaml"))) == 2:
+                    time.sleep(2)  # Let it reach wandb.init and sleep.
+                    os.kill(os.getpid(), signal.SIGINT)
+                    return
+            time.sleep(0.1)
+
+    presser = threading.Thread(target=interrupt_second_run, daemon=True)
+    presser.start()
+    status = cli.main(["sweep", str(path), "--sweep_id", "ctrlc001"])
+    presser.join()
+
+    assert status == 130
+    output = capsys.readouterr().out
+    assert "interrupted" in output
+    runs = json.loads((sweep_dir / "results.json").read_text())["runs"]
+    assert [(r["params"]["x"], r["state"]) for r in runs] == [
+        (1, "finished"), (9, "killed")
+    ]
+    # The finished run is on disk, whole; the stopped one ended its W&B run.
+    assert tracking.read_run(runs[0]["run_file"]).summary["score"] == 10
+    assert tracking.read_run(runs[1]["run_file"]).exit_code != 0
