@@ -156,7 +156,8 @@ def load_config(path):
         problems = sweeps.schema_violations_from_proposed_config(config)
     except ValueError as error:  # Raised for shapes the schema cannot walk.
         problems = [str(error)]
-    problems += _other_problems(config)
+    # The engine can report one problem twice (schema and its own check).
+    problems = list(dict.fromkeys(problems + _other_problems(config)))
     if problems:
         raise SweepConfigError(
             f"Sweep config {path} is not valid:\n"
@@ -575,6 +576,9 @@ def main(args):
         )
         return 2
     sweep = LocalSweep(config, sweep_id=args.sweep_id)
+    if "early_terminate" in config:
+        print("Note: early_terminate needs W&B's server; locally every run "
+              "trains to the end.")
     if args.count is None and config["method"] != "grid":
         print(f"{config['method']} search has no end: stop it with Ctrl-C, or "
               "pass --count.")

@@ -7,9 +7,12 @@ pictures whose files exist and are not blank, the saved model.
 """
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -183,6 +186,28 @@ def test_metrics_logger_logs_epochs_and_batches(wandb_env):
     assert record.summary["test_mse"] == 0.5
     assert "ae.keras" in record.files
     assert (Path(record.dir) / "files" / "ae.keras").stat().st_size > 1000
+    _check_against_wandb_leet(record)
+
+
+def _check_against_wandb_leet(record):
+    """Our reader agrees with W&B's own one, `wandb leet`, where it exists."""
+    cli = shutil.which("wandb", path=os.path.dirname(sys.executable))
+    if cli is None:
+        return
+    leet = subprocess.run(
+        [cli, "leet", "inspect", "--summary", "--json", record.dir],
+        capture_output=True, text=True, timeout=120,
+    )
+    if leet.returncode != 0:  # wandb before `leet` (0.2x): nothing to compare.
+        return
+    theirs = json.loads(leet.stdout)
+    assert theirs["run_id"] == record.run_id
+    assert theirs["config"] == record.config
+    assert theirs["exit_code"] == record.exit_code
+    def public(summary):  # Without W&B's own `_runtime`, `_step`...
+        return {k: v for k, v in summary.items() if not k.startswith("_")}
+
+    assert public(theirs["summary"]) == public(record.summary)
 
 
 def test_metrics_logger_without_a_run_does_nothing(wandb_env):
@@ -282,3 +307,19 @@ def test_example_without_wandb_installed_writes_png_files(tmp_path):
         assert (out / "pictures" / key / "epoch_0001.png").is_file(), key
     assert (out / "denoising_autoencoder.keras").is_file()
     assert not (tmp_path / "wandb").exists()
+
+
+def test_unreachable_server_falls_back_to_offline(wandb_env, monkeypatch, capsys):
+    # Credentials, but no W&B server: the run must go offline, not hang.
+    monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")  # Refused.
+    monkeypatch.setenv("WANDB_INIT_TIMEOUT", "2")
+    start = time.monotonic()
+    run, args = tracking.start_run(argparse.Namespace(latent_space=4))
+    assert time.monotonic() - start < 60
+    assert run.offline and args.latent_space == 4
+    run.finish()
+    wandb.teardown()
+    assert "logging offline instead" in capsys.readouterr().err
+    record = tracking.read_run(tracking.find_run_file(run.id))
+    assert record.config == {"latent_space": 4}
