@@ -52,9 +52,9 @@ from keras_gen.validation import check_positive_int
 
 DEFAULT_PROJECT = "keras-gen"
 
-# Hosts whose `.netrc` entry holds a W&B API key (`wandb login` writes it).
-# wandb 0.31's default base URL is a forge alias of api.wandb.ai.
-DEFAULT_HOSTS = ("api.wandb.ai",)
+# The hosts of W&B's cloud, whose `.netrc` entry `wandb login` writes: wandb
+# 0.31's default base URL is a CoreWeave Forge alias of api.wandb.ai.
+DEFAULT_HOSTS = ("api.wandb.ai", "api.forge.coreweave.com")
 
 # Flags that steer tracking itself; they are not hyperparameters.
 _TRACKING_FLAGS = ("no_wandb",)
@@ -90,8 +90,8 @@ def has_credentials(environ=None):
 
     Looks where `wandb login` and the W&B docs put them: the `WANDB_API_KEY`
     or `WANDB_IDENTITY_TOKEN_FILE` variables, or a `.netrc` entry (file
-    `$NETRC`, else `~/.netrc`) for the host of `WANDB_BASE_URL`, or for
-    api.wandb.ai when that is unset. Nothing is sent over the network.
+    `$NETRC`, else `~/.netrc`) for the host of `WANDB_BASE_URL`, or for W&B's
+    cloud when that is unset. Nothing is sent over the network.
 
     Args:
         environ: Mapping of environment variables; defaults to `os.environ`.
@@ -103,7 +103,9 @@ def has_credentials(environ=None):
     if environ.get("WANDB_API_KEY") or environ.get("WANDB_IDENTITY_TOKEN_FILE"):
         return True
     base_url = environ.get("WANDB_BASE_URL")
-    hosts = (urllib.parse.urlsplit(base_url).netloc,) if base_url else DEFAULT_HOSTS
+    hosts = {urllib.parse.urlsplit(base_url).netloc} if base_url else set()
+    if not base_url or hosts & set(DEFAULT_HOSTS):
+        hosts.update(DEFAULT_HOSTS)
     path = environ.get("NETRC") or os.path.expanduser("~/.netrc")
     try:
         entries = netrc.netrc(path)

@@ -8,7 +8,6 @@ real autoencoder example with tiny settings.
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path

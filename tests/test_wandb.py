@@ -93,7 +93,10 @@ def test_has_credentials(tmp_path):
     netrc.write_text("machine api.wandb.ai\n  login user\n  password " + "k" * 40)
     netrc.chmod(0o600)
     assert tracking.has_credentials({"NETRC": str(netrc)})
-    # A key for api.wandb.ai is no key for a private server.
+    # wandb 0.31 logs in to this alias of api.wandb.ai by default.
+    netrc.write_text("machine api.forge.coreweave.com\n  password " + "k" * 40)
+    assert tracking.has_credentials({"NETRC": str(netrc)})
+    # A key for W&B's cloud is no key for a private server.
     assert not tracking.has_credentials(
         {"NETRC": str(netrc), "WANDB_BASE_URL": "https://wandb.example.com"}
     )
