@@ -1,0 +1,504 @@
+"""EBGAN: loss terms against NumPy, frozen players, save/load, training."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_gen.models.adversarial import AdversarialModel
+from keras_gen.models.ebgan import (
+    EBGAN,
+    ReconstructionEnergy,
+    margin_loss,
+    pull_away_term,
+)
+
+METRIC_NAMES = {"d_loss", "g_loss", "real_energy", "fake_energy"}
+
+MODEL_FACTORIES = {
+    "mlp": lambda: EBGAN(
+        latent_dim=8, generator_units=(16, 32), cost_units=(32,),
+        embedding_dim=6, seed=1,
+    ),
+    "mlp_pull_away": lambda: EBGAN(
+        input_shape=(28, 28, 1), latent_dim=8, generator_units=(16, 32),
+        cost_units=(32,), embedding_dim=6, pull_away_weight=0.1, seed=1,
+    ),
+    "conv_pull_away": lambda: EBGAN(
+        input_shape=(12, 8, 2), architecture="conv", latent_dim=8, ngf=4,
+        ndf=4, embedding_dim=6, pull_away_weight=0.1, seed=1,
+    ),
+}
+
+
+def make_model(name):
+    keras.utils.set_random_seed(0)
+    model = MODEL_FACTORIES[name]()
+    model.compile()
+    return model
+
+
+def batch_for(model, size=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, (size, *model.input_shape)).astype("float32")
+
+
+def snapshot(variables):
+    return [ops.convert_to_numpy(v).copy() for v in variables]
+
+
+def assert_unchanged(before, variables):
+    assert len(before) == len(variables)
+    for value, variable in zip(before, variables):
+        np.testing.assert_array_equal(
+            ops.convert_to_numpy(variable), value, err_msg=variable.path
+        )
+
+
+def assert_all_changed(before, variables):
+    assert variables, "expected some variables"
+    for value, variable in zip(before, variables):
+        assert not np.array_equal(ops.convert_to_numpy(variable), value), (
+            f"{variable.path} did not change"
+        )
+
+
+def bn_moving_statistics(network):
+    return [
+        v for layer in network._flatten_layers()
+        if isinstance(layer, keras.layers.BatchNormalization)
+        for v in (layer.moving_mean, layer.moving_variance)
+    ]
+
+
+def run_phase(model, phase, batch, mode):
+    """Runs one phase alone, eagerly or as the compiled step of `fit()`."""
+    if mode == "eager":
+        return getattr(model, phase)(batch)
+    model.phases = (phase,)
+    return model.fit(batch, batch_size=len(batch), epochs=1, verbose=0)
+
+
+# NumPy references of the loss terms.
+
+
+def numpy_pull_away(embeddings):
+    """The paper's formula, pair by pair, in float64."""
+    s = np.asarray(embeddings, "float64").reshape(len(embeddings), -1)
+    n = len(s)
+    total = 0.0
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                norms = np.linalg.norm(s[i]) * np.linalg.norm(s[j])
+                cosine = s[i] @ s[j] / norms if norms > 0 else 0.0
+                total += cosine**2
+    return total / (n * (n - 1)) if n > 1 else 0.0
+
+
+def numpy_margin_loss(real_energy, fake_energy, margin):
+    return np.mean(real_energy) + np.mean(np.maximum(0.0, margin - fake_energy))
+
+
+def pt(embeddings):
+    return float(pull_away_term(np.asarray(embeddings, "float32")))
+
+
+def test_pull_away_term_hand_computed_cases():
+    # Identical (or opposite) directions: squared cosine 1 for every pair.
+    assert pt(np.tile([[0.3, -1.2, 2.0]], (5, 1))) == pytest.approx(1.0, abs=1e-6)
+    assert pt([[1.0, 2.0], [-2.0, -4.0]]) == pytest.approx(1.0, abs=1e-6)
+    # Pairwise orthogonal: 0.
+    assert pt(np.eye(4) * [1.0, 2.0, 3.0, 4.0]) == pytest.approx(0.0, abs=1e-7)
+    # [1, 0], [1, 1], [0, 1]: squared cosines 1/2, 0, 1/2 over 3 pairs.
+    assert pt([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]) == pytest.approx(1 / 3, rel=1e-6)
+    # Squared: [1, 0] and [-1, 1] give 1/2, not the unsquared -0.707.
+    assert pt([[1.0, 0.0], [-1.0, 1.0]]) == pytest.approx(0.5, rel=1e-6)
+    # A zero vector is similar to nothing; one example has no pairs.
+    assert pt([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]]) == pytest.approx(1 / 3, rel=1e-6)
+    assert pt([[1.0, 2.0]]) == 0.0
+
+
+def test_pull_away_term_matches_numpy_reference():
+    rng = np.random.default_rng(0)
+    for shape in [(2, 3), (7, 5), (16, 64), (6, 2, 3, 2)]:
+        embeddings = rng.normal(size=shape) + rng.normal()
+        np.testing.assert_allclose(
+            pt(embeddings), numpy_pull_away(embeddings), rtol=1e-5, atol=1e-7
+        )
+    # Scale-invariant per example, so neither the batch axis nor the norms
+    # are normalised away.
+    embeddings = rng.normal(size=(8, 4))
+    scaled = embeddings * rng.uniform(0.1, 10.0, (8, 1))
+    np.testing.assert_allclose(pt(scaled), pt(embeddings), rtol=1e-5)
+
+
+def test_margin_loss_matches_numpy_reference():
+    # Hand computed: mean([0.1, 0.3]) + mean([1 - 0.2, 0]) = 0.2 + 0.4.
+    loss = margin_loss(np.array([0.1, 0.3]), np.array([0.2, 1.5]), 1.0)
+    assert float(loss) == pytest.approx(0.6)
+    rng = np.random.default_rng(0)
+    real, fake = rng.uniform(0, 2, 32), rng.uniform(0, 2, 32)
+    for margin in (0.1, 0.5, 1.0, 3.0):
+        np.testing.assert_allclose(
+            float(margin_loss(real.astype("float32"), fake.astype("float32"), margin)),
+            numpy_margin_loss(real, fake, margin), rtol=1e-6,
+        )
+
+
+def test_energy_is_the_mean_squared_error_per_example():
+    rng = np.random.default_rng(0)
+    x, r = rng.uniform(-1, 1, (2, 5, 4, 3, 2)).astype("float32")
+    energy = ops.convert_to_numpy(ReconstructionEnergy()([x, r]))
+    np.testing.assert_allclose(energy, ((x - r) ** 2).mean(axis=(1, 2, 3)), rtol=1e-6)
+    model = make_model("conv_pull_away")
+    batch = batch_for(model)
+    reconstruction = model.reconstruct(batch)
+    assert reconstruction.shape == batch.shape
+    expected = ((reconstruction - batch) ** 2).reshape(len(batch), -1).mean(axis=1)
+    np.testing.assert_allclose(model.energy(batch), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model(batch)), expected, rtol=1e-5
+    )
+
+
+def numpy_forward(network, x, training=False):
+    """Runs a Dense/LeakyReLU/BatchNorm network in float64 NumPy."""
+    x = np.asarray(x, "float64")
+    for layer in network.layers:
+        weights = [ops.convert_to_numpy(w).astype("float64") for w in layer.weights]
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
+            x = x.reshape(len(x), *layer.output.shape[1:])
+        elif isinstance(layer, keras.layers.Dense):
+            kernel, bias = weights
+            x = x @ kernel + bias
+            if layer.activation.__name__ == "tanh":
+                x = np.tanh(x)
+            else:
+                assert layer.activation.__name__ == "linear"
+        elif isinstance(layer, keras.layers.LeakyReLU):
+            x = np.where(x > 0, x, layer.negative_slope * x)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, moving_mean, moving_variance = weights
+            if training:
+                mean, variance = x.mean(axis=0), x.var(axis=0)
+            else:
+                mean, variance = moving_mean, moving_variance
+            x = gamma * (x - mean) / np.sqrt(variance + layer.epsilon) + beta
+        else:
+            raise AssertionError(f"no NumPy reference for {layer}")
+    return x
+
+
+def numpy_cost(model, images):
+    """Energies and embeddings of the MLP cost network, in NumPy."""
+    embeddings = numpy_forward(model.cost_encoder, images)
+    reconstructions = numpy_forward(model.cost_decoder, embeddings)
+    energies = ((reconstructions - images) ** 2).reshape(len(images), -1).mean(1)
+    return energies, embeddings
+
+
+def test_steps_match_numpy_reference():
+    model = make_model("mlp_pull_away")
+    real = batch_for(model, size=32)
+    # Draw the noise the two phases will draw, then rewind the generator.
+    state = model.latent_sampler.seed_generator.state
+    saved_state = ops.convert_to_numpy(state).copy()
+    z1 = ops.convert_to_numpy(model.latent_sampler.sample(32))
+    z2 = ops.convert_to_numpy(model.latent_sampler.sample(32))
+    state.assign(saved_state)
+
+    real_energy, _ = numpy_cost(model, real)
+    fake_energy, _ = numpy_cost(model, numpy_forward(model.generator, z1))
+    logs = model.discriminator_step(real)
+    np.testing.assert_allclose(
+        float(logs["d_loss"]), numpy_margin_loss(real_energy, fake_energy, 0.5),
+        rtol=1e-5,
+    )
+    np.testing.assert_allclose(float(logs["real_energy"]), real_energy.mean(), rtol=1e-5)
+    np.testing.assert_allclose(float(logs["fake_energy"]), fake_energy.mean(), rtol=1e-5)
+
+    # After the cost update; the generator runs in training mode.
+    fakes = numpy_forward(model.generator, z2, training=True)
+    energy, embeddings = numpy_cost(model, fakes)
+    pull_away = numpy_pull_away(embeddings)
+    logs = model.generator_step(real)
+    np.testing.assert_allclose(float(logs["pull_away"]), pull_away, rtol=1e-4)
+    np.testing.assert_allclose(
+        float(logs["g_loss"]), energy.mean() + 0.1 * pull_away, rtol=1e-5
+    )
+
+
+# The frozen-player proofs.
+
+
+@pytest.mark.parametrize("mode", ["eager", "fit"])
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_cost_step_leaves_the_generator_bit_identical(name, mode):
+    model = make_model(name)
+    batch = batch_for(model)
+    generator_before = snapshot(model.generator.variables)
+    cost_before = snapshot(model.discriminator.trainable_variables)
+    run_phase(model, "discriminator_step", batch, mode)
+    assert_unchanged(generator_before, model.generator.variables)
+    assert_all_changed(cost_before, model.discriminator.trainable_variables)
+    assert int(model.d_optimizer.iterations) == 1
+    assert int(model.g_optimizer.iterations) == 0
+
+
+@pytest.mark.parametrize("mode", ["eager", "fit"])
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_generator_step_leaves_the_cost_network_bit_identical(name, mode):
+    model = make_model(name)
+    batch = batch_for(model)
+    cost_before = snapshot(model.discriminator.variables)
+    generator_before = snapshot(model.generator.trainable_variables)
+    statistics = bn_moving_statistics(model.generator)
+    assert statistics, "every generator here has BatchNorm"
+    statistics_before = snapshot(statistics)
+    run_phase(model, "generator_step", batch, mode)
+    assert_unchanged(cost_before, model.discriminator.variables)
+    assert_all_changed(generator_before, model.generator.trainable_variables)
+    assert_all_changed(statistics_before, statistics)
+    assert int(model.d_optimizer.iterations) == 0
+    assert int(model.g_optimizer.iterations) == 1
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_fit_updates_both_players_and_logs_the_documented_metrics(name):
+    model = make_model(name)
+    batch = batch_for(model)
+    generator_before = snapshot(model.generator.trainable_variables)
+    cost_before = snapshot(model.discriminator.trainable_variables)
+    history = model.fit(batch, batch_size=8, epochs=2, verbose=0).history
+    expected = METRIC_NAMES | ({"pull_away"} if "pull_away" in name else set())
+    assert set(history) == expected
+    assert all(len(values) == 2 for values in history.values())
+    assert all(np.isfinite(values).all() for values in history.values())
+    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 4
+    assert_all_changed(generator_before, model.generator.trainable_variables)
+    assert_all_changed(cost_before, model.discriminator.trainable_variables)
+    for key in ("real_energy", "fake_energy"):
+        assert 0.0 <= min(history[key]) and max(history[key]) <= 4.0
+    if "pull_away" in name:
+        assert 0.0 <= min(history["pull_away"]) and max(history["pull_away"]) <= 1.0
+
+    weights = snapshot(model.weights)
+    metrics = model.evaluate(batch, verbose=0, return_dict=True)
+    assert set(metrics) == expected
+    assert_unchanged(weights, model.weights)
+
+
+# Networks, configs, save/load.
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_networks_shapes_and_helpers(name):
+    model = MODEL_FACTORIES[name]()
+    assert isinstance(model, AdversarialModel) and model.built
+    images = model.generate(5, seed=0)
+    assert images.shape == (5, *model.input_shape)
+    assert -1.0 <= images.min() and images.max() <= 1.0
+    outputs = model.discriminator(images)
+    assert set(outputs) == {"energy", "embedding", "reconstruction"}
+    assert tuple(outputs["energy"].shape) == (5,)
+    assert tuple(outputs["embedding"].shape) == (5, 6)
+    assert tuple(outputs["reconstruction"].shape) == images.shape
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.cost_encoder(images)),
+        ops.convert_to_numpy(outputs["embedding"]), rtol=1e-6,
+    )
+    # `combined` is noise -> generator -> cost network, on the same layers.
+    assert model.combined.layers[1:] == [model.generator, model.discriminator]
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.combined(model.sample_prior(5, seed=0))),
+        model.energy(images), rtol=1e-5, atol=1e-7,
+    )
+    assert model.cost_decoder.output_shape == (None, *model.input_shape)
+
+
+def test_default_architectures():
+    mlp = EBGAN()
+    assert mlp.input_shape == (784,) and mlp.latent_dim == 100
+    assert mlp.margin == 0.5 and mlp.pull_away_weight == 0.0
+    assert [
+        layer.units for layer in mlp.generator.layers
+        if isinstance(layer, keras.layers.Dense)
+    ] == [128, 256, 512, 784]
+    assert mlp.cost_encoder.output_shape == (None, 64)
+    assert not bn_moving_statistics(mlp.discriminator)
+    conv = EBGAN(input_shape=(28, 28, 1), architecture="conv")
+    assert conv.generator.output_shape == (None, 28, 28, 1)
+    assert not bn_moving_statistics(conv.discriminator)
+    assert not conv.discriminator.non_trainable_variables
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_config_round_trip(name):
+    model = MODEL_FACTORIES[name]()
+    clone = EBGAN.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert clone.metric_names == model.metric_names
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+
+
+def test_compile_defaults():
+    model = make_model("mlp")
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(1e-3)
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(2e-4)
+    for optimizer in (model.d_optimizer, model.g_optimizer):
+        assert isinstance(optimizer, keras.optimizers.Adam)
+        assert optimizer.beta_1 == 0.5
+    model.compile(g_optimizer=keras.optimizers.SGD(0.01))
+    assert isinstance(model.g_optimizer, keras.optimizers.SGD)
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("name", ["mlp", "conv_pull_away"])
+def test_save_load_restores_outputs_optimizers_and_resumes(name, tmp_path):
+    model = make_model(name)
+    x = batch_for(model, size=32)
+    model.fit(x, batch_size=16, epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert type(loaded) is EBGAN
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(loaded.generate(8, seed=3), model.generate(8, seed=3))
+    np.testing.assert_array_equal(loaded.energy(x), model.energy(x))
+    for optimizer_name in ("d_optimizer", "g_optimizer"):
+        original = getattr(model, optimizer_name)
+        restored = getattr(loaded, optimizer_name)
+        assert restored.get_config() == original.get_config()
+        assert int(restored.iterations) == int(original.iterations) == 2
+        assert len(restored.variables) == len(original.variables)
+        for a, b in zip(restored.variables, original.variables):
+            np.testing.assert_array_equal(
+                ops.convert_to_numpy(a), ops.convert_to_numpy(b)
+            )
+    # Training resumes exactly as without saving (same noise, same state).
+    histories = [
+        m.fit(x, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+        for m in (model, loaded)
+    ]
+    assert histories[0].keys() == histories[1].keys()
+    assert int(loaded.d_optimizer.iterations) == int(loaded.g_optimizer.iterations) == 4
+    for a, b in zip(loaded.weights, model.weights):
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(a), ops.convert_to_numpy(b),
+            rtol=1e-5, atol=1e-6, err_msg=a.path,
+        )
+
+
+def test_registered_for_serialization():
+    for name, cls in [("EBGAN", EBGAN), ("ReconstructionEnergy", ReconstructionEnergy)]:
+        assert keras.saving.get_registered_object(f"keras_gen>{name}") is cls
+
+
+# Bad input.
+
+
+@pytest.mark.parametrize(
+    "kwargs, name, received",
+    [
+        ({"margin": 0}, "margin", "0"),
+        ({"margin": -1.0}, "margin", "-1.0"),
+        ({"margin": float("nan")}, "margin", "nan"),
+        ({"margin": float("inf")}, "margin", "inf"),
+        ({"margin": "1"}, "margin", "'1'"),
+        ({"margin": True}, "margin", "True"),
+        ({"pull_away_weight": -0.1}, "pull_away_weight", "-0.1"),
+        ({"pull_away_weight": float("nan")}, "pull_away_weight", "nan"),
+        ({"architecture": "resnet"}, "architecture", "'resnet'"),
+        ({"architecture": "conv"}, "input_shape", r"\(784,\)"),
+        ({"architecture": "conv", "input_shape": (30, 30, 1)}, "input_shape",
+         r"\(30, 30, 1\)"),
+        ({"input_shape": (0,)}, "input_shape", r"\(0,\)"),
+        ({"latent_dim": 0}, "latent_dim", "0"),
+        ({"embedding_dim": 0}, "embedding_dim", "0"),
+        ({"cost_units": ()}, "cost_units", r"\(\)"),
+        ({"generator_units": (8, -1)}, "generator_units", r"\(8, -1\)"),
+        ({"ndf": 0}, "ndf", "0"),
+    ],
+)
+def test_bad_hyperparameters_raise(kwargs, name, received):
+    with pytest.raises(ValueError, match=rf"`{name}`.*Received: .*{received}"):
+        EBGAN(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "make_bad, pattern",
+    [
+        (lambda x: x.reshape(-1, 28, 28), r"`x` must have shape \(batch_size, 784\)"
+                                          r".*x.shape=\(16, 28, 28\)"),
+        (lambda x: x[:, :100], r"`x` must have shape \(batch_size, 784\)"),
+        (lambda x: ((x + 1) * 127).astype("uint8"), r"floating-point.*x.dtype=uint8"),
+        (lambda x: np.where(np.arange(x.size).reshape(x.shape) == 2000, np.nan, x)
+         .astype("float32"), r"finite.*1 NaN or infinite.*row 2"),
+    ],
+)
+def test_fit_and_helpers_reject_bad_data(make_bad, pattern):
+    model = make_model("mlp")
+    before = model.get_weights()
+    bad = make_bad(batch_for(model))
+    with pytest.raises(ValueError, match=pattern):
+        model.fit(bad, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=pattern):
+        model.energy(bad)
+    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 0
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+
+
+# A short real training.
+
+
+def pixel_statistics(images):
+    """Mean pixel and fraction of dark pixels (below 0), in [-1, 1] data."""
+    return np.array([images.mean(), (images < 0).mean()])
+
+
+def check_training(model, x, epochs, batch_size=64):
+    target = pixel_statistics(x)
+    before = np.abs(pixel_statistics(model.generate(500, seed=0)) - target)
+    real_energy_before = model.energy(x[:500]).mean()
+    history = model.fit(x, batch_size=batch_size, epochs=epochs, verbose=0).history
+    assert all(np.isfinite(values).all() for values in history.values())
+    after = np.abs(pixel_statistics(model.generate(500, seed=0)) - target)
+    # The generator's pixels move toward the data's...
+    assert (after < 0.6 * before).all(), (before, after)
+    # ...the cost network learns the data: its energy falls from about 1...
+    real_energy = model.energy(x[:500]).mean()
+    assert real_energy < 0.3 * real_energy_before, (real_energy_before, real_energy)
+    noise = np.random.default_rng(0).uniform(-1, 1, x[:500].shape).astype("float32")
+    assert model.energy(noise).mean() > 3 * real_energy
+    # ...and the generator learns to lower the energy of its fakes, which
+    # the cost network first pushed up toward the margin.
+    fake_energy = history["fake_energy"]
+    assert fake_energy[-1] < 0.7 * max(fake_energy), fake_energy
+    return history
+
+
+def test_mlp_ebgan_learns_mnist(mnist_images):
+    (x_train, _), _ = mnist_images
+    x = x_train[:2000].reshape(-1, 784) * 2.0 - 1.0
+    keras.utils.set_random_seed(0)
+    model = EBGAN(seed=0)
+    model.compile()
+    # 15 epochs are 480 steps. Untrained, the fakes average about 0 and
+    # half are dark; the data average about -0.74, 87% dark.
+    check_training(model, x, epochs=15)
+
+
+@pytest.mark.slow
+def test_conv_ebgan_with_pull_away_learns_mnist(mnist_images):
+    (x_train, _), _ = mnist_images
+    x = x_train[:2000] * 2.0 - 1.0
+    keras.utils.set_random_seed(0)
+    model = EBGAN(input_shape=(28, 28, 1), architecture="conv",
+                  pull_away_weight=0.1, seed=0)
+    model.compile()
+    history = check_training(model, x, epochs=10)
+    # The embeddings of the fakes spread out.
+    assert history["pull_away"][-1] < 0.8 * max(history["pull_away"])
