@@ -1,0 +1,111 @@
+"""Pictures fixed styles drawn as every class: what the code holds besides the label."""
+
+import numpy as np
+
+from keras_gen.callbacks.base import ImageGridCallback
+from keras_gen.callbacks.images import DEFAULT_PADDING
+from keras_gen.validation import check_data, check_positive_int
+
+
+class StyleGrid(ImageGridCallback):
+    """Logs a grid with one style code per row and one class per column.
+
+    Row `i` decodes the same style code `z_i` with each label `0, 1, ...,
+    num_classes - 1` in turn, so a row shows one handwriting style as every
+    digit (Makhzani et al., Figure 6) when the model has learned to keep the
+    label out of the code. The codes are drawn once from the model's prior
+    with `seed` (or given as `codes`) and reused at every epoch.
+
+    The model needs `num_classes`, `sample_prior(num_samples, seed)` and
+    `decode(z, labels)`, like `SupervisedAdversarialAutoencoder` and
+    `SemiSupervisedAdversarialAutoencoder`. Outside `fit()`, `set_model()`
+    then `picture()` returns the grid as a `uint8` array.
+
+    ```python
+    grid = StyleGrid(num_rows=8)
+    grid.set_model(model)
+    image = grid.picture()  # uint8, (8 * 30 - 2, 10 * 30 - 2, 1) for MNIST
+    ```
+
+    Args:
+        num_rows: Number of style codes (rows) drawn from the prior.
+        codes: Optional array of style codes `(num_rows, latent_dim)` to use
+            instead, for example `model.encode(x_test[:8])`, the styles of
+            real digits.
+        every_n_epochs: Log a picture every this many epochs.
+        seed: Seed passed to `model.sample_prior`.
+        value_range: `(low, high)` range of the decoder's outputs.
+        image_shape: Shape of one image, needed for flat outputs whose size
+            is not a perfect square (see `as_images`).
+        padding: Pixels between tiles.
+        directory: Folder for PNG files when no W&B run is active.
+        sink: An `ImageSink`; cannot be combined with `directory`.
+        key: Name of the picture.
+    """
+
+    required_methods = ("sample_prior", "decode")
+
+    def __init__(
+        self,
+        num_rows=10,
+        codes=None,
+        every_n_epochs=1,
+        seed=0,
+        value_range=(0, 1),
+        image_shape=None,
+        padding=DEFAULT_PADDING,
+        directory=None,
+        sink=None,
+        key="style_grid",
+    ):
+        super().__init__(
+            key, every_n_epochs, value_range, image_shape, padding,
+            directory=directory, sink=sink,
+        )
+        self.num_rows = check_positive_int(num_rows, "num_rows")
+        if codes is not None:
+            codes = np.asarray(codes, dtype="float32")
+            if codes.ndim != 2:
+                raise ValueError(
+                    "`codes` must be an array of style codes of shape "
+                    f"(num_rows, latent_dim). Received: codes.shape={codes.shape}"
+                )
+            check_data(codes, "codes", codes.shape[1:])
+            self.num_rows = len(codes)
+        self.seed = seed
+        self._given_codes = codes
+        self._codes = codes
+
+    @property
+    def codes(self):
+        """The style codes of the rows, or None before the first picture."""
+        return self._codes
+
+    def set_model(self, model):
+        if model is not self._model:
+            # Codes from another model's prior may not fit this one.
+            self._codes = self._given_codes
+        super().set_model(model)
+
+    def _check_model(self, model):
+        super()._check_model(model)
+        num_classes = getattr(model, "num_classes", None)
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(
+                "StyleGrid needs a model whose decoder takes a class label, "
+                "with a `num_classes` attribute (a supervised or "
+                "semi-supervised adversarial autoencoder). Received a "
+                f"{type(model).__name__} with num_classes={num_classes!r}"
+            )
+
+    def make_picture(self):
+        model = self._get_model()
+        self._check_model(model)
+        if self._codes is None:
+            self._codes = np.asarray(model.sample_prior(self.num_rows, seed=self.seed))
+        num_classes = model.num_classes
+        codes = np.repeat(self._codes, num_classes, axis=0)
+        labels = np.tile(np.arange(num_classes), self.num_rows)
+        return self.tile(
+            model.decode(codes, labels), rows=self.num_rows, columns=num_classes
+        )
