@@ -1,0 +1,312 @@
+"""Trains each model with documented settings and measures it: the results table.
+
+One command per model (`--model vae`) or everything (`--all`). Each run
+trains on the full training set of each dataset the model is benchmarked on,
+evaluates it with `keras_gen.evaluation`, prints one JSON line and appends it
+to `--output` (JSON lines). `--table` then turns the JSON lines into the
+markdown results table.
+
+Settings (the defaults; `--epochs` overrides the epoch count of every model,
+for the shortened runs a 2-core CPU can afford):
+
+| model | datasets | epochs | batch | optimizer | other |
+|---|---|---|---|---|---|
+| autoencoder | MNIST | 20 | 128 | Adam 1e-3 | latent 32, MSE |
+| denoising_autoencoder | MNIST | 20 | 128 | Adam 1e-3 | latent 32, noise 0.5 |
+| vae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | latent 2, hidden 512, BCE |
+| gan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | latent 100 |
+| dcgan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN 28x28 |
+
+Metrics:
+
+- every generative model (VAE, GANs): `generator_quality()` on 10,000
+  samples (`--num_samples`) against the 10,000 test images: FCD (Fréchet
+  Classifier Distance, not the FID), classifier score, classes covered,
+  class KL (nats), sample precision and recall (k = 3);
+- autoencoders: test reconstruction MSE (per pixel) and BCE (nats/image);
+- VAE: test negative ELBO (nats, Bernoulli likelihood on [0, 1] grey levels,
+  10 draws of z per image) and the importance-weighted NLL with
+  `--iwae_samples` (5000) draws on the first `--nll_examples` (1000) test
+  images;
+- `--floor`: the same sample-quality metrics for 10,000 training images, the
+  real-data floor of each dataset;
+- `--classifiers`: the recorded test accuracy of the reference classifiers.
+
+Every line also has the wall time of training and evaluation, the time per
+epoch (median of epochs after the first, which includes tracing), the
+training samples/s and the machine.
+
+Usage:
+    python bench/quality.py --all                       # full schedules
+    python bench/quality.py --model gan --epochs 5      # a shortened run
+    python bench/quality.py --floor --classifiers
+    python bench/quality.py --table bench/results_quality.md
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import time
+
+import keras
+import numpy as np
+
+import keras_gen
+from keras_gen import evaluation
+from keras_gen.data import load_dataset
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_quality.jsonl")
+
+# Model name -> how to benchmark it.
+SPECS = {
+    "autoencoder": {
+        "datasets": ("mnist",), "epochs": 20, "batch_size": 128,
+        "layout": "flat", "value_range": (0.0, 1.0),
+        "build": lambda seed: keras_gen.Autoencoder(latent_space=32),
+        "compile": lambda model: model.compile(keras.optimizers.Adam(1e-3)),
+    },
+    "denoising_autoencoder": {
+        "datasets": ("mnist",), "epochs": 20, "batch_size": 128,
+        "layout": "flat", "value_range": (0.0, 1.0),
+        "build": lambda seed: keras_gen.DenoisingAutoencoder(
+            latent_space=32, noise_std=0.5, seed=seed
+        ),
+        "compile": lambda model: model.compile(keras.optimizers.Adam(1e-3)),
+    },
+    "vae": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 50, "batch_size": 128,
+        "layout": "flat", "value_range": (0.0, 1.0),
+        "build": lambda seed: keras_gen.VariationalAutoencoder(
+            intermediate_dim=512, latent_dim=2,
+            reconstruction_loss="binary_crossentropy", seed=seed,
+        ),
+        "compile": lambda model: model.compile(keras.optimizers.Adam(1e-3)),
+    },
+    "gan": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 30, "batch_size": 64,
+        "layout": "flat", "value_range": (-1.0, 1.0),
+        "build": lambda seed: keras_gen.GAN(latent_dim=100, seed=seed),
+        "compile": lambda model: model.compile(),
+    },
+    "dcgan": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 10, "batch_size": 64,
+        "layout": "image", "value_range": (-1.0, 1.0),
+        "build": lambda seed: keras_gen.DCGAN(
+            input_shape=(28, 28, 1), latent_dim=100, seed=seed
+        ),
+        "compile": lambda model: model.compile(),
+    },
+}
+
+# Published figures comparable with ours; everything else has none (FCD and
+# the classifier score depend on our own reference classifiers).
+REFERENCES = {
+    "aae_semi_supervised": "Makhzani et al. (2016): 1.90% +- 0.10 test error "
+    "with 100 labels on MNIST; the Paperspace post: about 3%",
+}
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time of each training epoch."""
+
+    def on_train_begin(self, logs=None):
+        self.epoch_seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self.start)
+
+
+def environment(args):
+    return {
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "seed": args.seed,
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def rounded(results, digits=4):
+    return {
+        key: round(value, digits) if isinstance(value, float) else value
+        for key, value in results.items()
+    }
+
+
+def bench_model(name, dataset, args):
+    spec = SPECS[name]
+    epochs = args.epochs or spec["epochs"]
+    low, high = spec["value_range"]
+    (x_train, _), (x_test, _) = load_dataset(
+        dataset, layout=spec["layout"], value_range=(low, high)
+    )
+    if args.train_examples:
+        x_train = x_train[: args.train_examples]
+    keras.utils.set_random_seed(args.seed)
+    model = spec["build"](args.seed)
+    spec["compile"](model)
+    timer = EpochTimer()
+    start = time.perf_counter()
+    model.fit(
+        x_train, epochs=epochs, batch_size=spec["batch_size"], verbose=0,
+        callbacks=[timer],
+    )
+    train_seconds = time.perf_counter() - start
+    steady = timer.epoch_seconds[1:] or timer.epoch_seconds
+    row = {
+        "model": name, "dataset": dataset, "epochs": epochs,
+        "batch_size": spec["batch_size"],
+        "train_seconds": round(train_seconds, 1),
+        "seconds_per_epoch": round(float(np.median(steady)), 1),
+        "samples_per_second": round(len(x_train) / float(np.median(steady))),
+        "train_examples": len(x_train),
+    }
+    start = time.perf_counter()
+    if hasattr(model, "generate"):
+        row.update(rounded(evaluation.generator_quality(
+            model, dataset, num_samples=args.num_samples,
+            value_range=spec["value_range"], seed=args.seed,
+        )))
+        row["num_samples"] = args.num_samples
+    if name in ("autoencoder", "denoising_autoencoder", "vae"):
+        errors = evaluation.reconstruction_error(model, x_test)
+        row["test_mse"] = round(errors["mse"], 5)
+        row["test_bce_nats"] = round(errors["bce_nats"], 2)
+    if name == "vae":
+        elbo = evaluation.negative_elbo(model, x_test, num_samples=10, seed=args.seed)
+        row["test_negative_elbo_nats"] = round(elbo["negative_elbo"], 2)
+        row["test_kl_nats"] = round(elbo["kl"], 2)
+        x_nll = x_test[: args.nll_examples]
+        iwae = evaluation.importance_weighted_nll(
+            model, x_nll, num_samples=args.iwae_samples, seed=args.seed
+        )
+        row["test_iwae_nll_nats"] = round(iwae["nll"], 2)
+        row["iwae_samples"] = args.iwae_samples
+        row["nll_examples"] = len(x_nll)
+    row["eval_seconds"] = round(time.perf_counter() - start, 1)
+    return row
+
+
+def bench_floor(dataset, args):
+    start = time.perf_counter()
+    results = evaluation.real_data_floor(dataset, num_samples=args.num_samples)
+    return {
+        "model": "real data (training images)", "dataset": dataset,
+        **rounded(results), "num_samples": min(args.num_samples, 10000),
+        "eval_seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def bench_classifier(dataset):
+    info = evaluation.load_classifier_info(dataset)
+    return {
+        "model": "reference classifier", "dataset": dataset,
+        "epochs": info.get("epochs"), "train_seconds": info.get("train_seconds"),
+        "test_accuracy": info["test_accuracy"], "command": info["command"],
+    }
+
+
+# The markdown table -------------------------------------------------------------
+
+COLUMNS = (
+    ("model", "model", "{}"),
+    ("dataset", "dataset", "{}"),
+    ("epochs", "epochs", "{}"),
+    ("train_seconds", "train time (s)", "{:.0f}"),
+    ("seconds_per_epoch", "s/epoch", "{:.0f}"),
+    ("samples_per_second", "samples/s", "{:.0f}"),
+    ("fcd", "FCD", "{:.2f}"),
+    ("classifier_score", "classifier score", "{:.2f}"),
+    ("classes_covered", "classes", "{}"),
+    ("class_kl", "class KL (nats)", "{:.3f}"),
+    ("sample_precision", "precision", "{:.3f}"),
+    ("sample_recall", "recall", "{:.3f}"),
+    ("test_mse", "test MSE", "{:.4f}"),
+    ("test_negative_elbo_nats", "-ELBO (nats)", "{:.1f}"),
+    ("test_iwae_nll_nats", "IWAE NLL (nats)", "{:.1f}"),
+    ("test_accuracy", "test accuracy", "{:.4f}"),
+)
+
+
+def markdown_table(rows):
+    """The results table: the last row of each (model, dataset, epochs)."""
+    latest = {}
+    for row in rows:
+        latest[(row["model"], row["dataset"], row.get("epochs"))] = row
+    rows = list(latest.values())
+    columns = [c for c in COLUMNS if any(c[0] in row for row in rows)]
+    lines = [
+        "| " + " | ".join(title for _, title, _ in columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
+    for row in rows:
+        cells = [
+            fmt.format(row[key]) if row.get(key) is not None else ""
+            for key, _, fmt in columns
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    machines = sorted({row["machine"] for row in rows if "machine" in row})
+    notes = [
+        "",
+        "FCD: Fréchet distance in the penultimate features of the reference "
+        "classifier (not the FID; no published figure is comparable). "
+        "Likelihoods in nats, Bernoulli on [0, 1] grey levels (not binarized "
+        "MNIST, so not comparable with published NLLs).",
+        f"Machine: {', '.join(machines) or 'not recorded'}.",
+    ]
+    notes += [f"Reference, {key}: {text}." for key, text in REFERENCES.items()]
+    return "\n".join(lines + notes) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(SPECS), action="append")
+    parser.add_argument("--all", action="store_true", help="Every model.")
+    parser.add_argument("--dataset", choices=["mnist", "fashion_mnist"],
+                        help="Only this dataset (default: each model's).")
+    parser.add_argument("--epochs", type=int, help="Override every model's.")
+    parser.add_argument("--num_samples", type=int, default=10000)
+    parser.add_argument("--iwae_samples", type=int, default=5000)
+    parser.add_argument("--nll_examples", type=int, default=1000)
+    parser.add_argument("--train_examples", type=int,
+                        help="Train on the first N images (smoke tests).")
+    parser.add_argument("--floor", action="store_true",
+                        help="Real-data floor of each dataset.")
+    parser.add_argument("--classifiers", action="store_true",
+                        help="The reference classifiers' accuracy.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", default=RESULTS, help="JSON lines file.")
+    parser.add_argument("--table", help="Write the markdown table here.")
+    args = parser.parse_args()
+
+    models = sorted(SPECS) if args.all else (args.model or [])
+    jobs = []
+    if args.classifiers:
+        jobs += [(bench_classifier, (d,)) for d in evaluation.classifiers.DATASETS]
+    if args.floor:
+        jobs += [(bench_floor, (d, args)) for d in evaluation.classifiers.DATASETS
+                 if args.dataset in (None, d)]
+    for name in models:
+        jobs += [(bench_model, (name, d, args)) for d in SPECS[name]["datasets"]
+                 if args.dataset in (None, d)]
+    for bench, bench_args in jobs:
+        row = {**bench(*bench_args), **environment(args)}
+        print(json.dumps(row), flush=True)
+        if args.output:
+            with open(args.output, "a") as file:
+                file.write(json.dumps(row) + "\n")
+    if args.table:
+        with open(args.output) as file:
+            rows = [json.loads(line) for line in file if line.strip()]
+        with open(args.table, "w") as file:
+            file.write(markdown_table(rows))
+        print(f"Wrote {args.table}")
+
+
+if __name__ == "__main__":
+    main()
