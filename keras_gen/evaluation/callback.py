@@ -86,7 +86,7 @@ class SampleQuality(keras.callbacks.Callback):
         self.every_n_epochs = check_positive_int(every_n_epochs, "every_n_epochs")
         self.num_samples = check_positive_int(num_samples, "num_samples")
         if value_range is not None:
-            value_range = classifiers._check_value_range(value_range)
+            value_range = classifiers.check_value_range(value_range)
         self.value_range = value_range
         self.k = check_positive_int(k, "k")
         self.seed = seed

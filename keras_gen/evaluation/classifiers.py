@@ -117,7 +117,7 @@ def to_unit_range(x, value_range=(0.0, 1.0)):
             clearly outside `value_range` (more than 5% of its width), which
             means the wrong `value_range` was passed.
     """
-    low, high = _check_value_range(value_range)
+    low, high = check_value_range(value_range)
     x = np.asarray(keras.ops.convert_to_numpy(x))
     if x.ndim < 2 or x.shape[0] == 0 or x.shape[1:] not in (
         (784,), (28, 28), IMAGE_SHAPE
@@ -306,7 +306,8 @@ def _missing_message(dataset, path):
     )
 
 
-def _check_value_range(value_range):
+def check_value_range(value_range):
+    """Returns `value_range` as a `(low, high)` pair of floats, or raises."""
     try:
         low, high = (float(v) for v in value_range)
         valid = np.isfinite(low) and np.isfinite(high) and low < high

@@ -258,7 +258,9 @@ def precision_recall(
 
     Distances are computed `chunk_size` rows at a time, so memory stays at
     about `chunk_size * max(n_real, n_generated)` float64 values (80 MB for
-    the defaults and 10,000 samples) instead of the full distance matrix.
+    the defaults and 10,000 samples) instead of the full distance matrix;
+    10,000 against 10,000 128-dimensional features takes three such passes
+    (about 80 GFLOP in float64, seconds on a 2-core CPU).
 
     Args:
         real_features: Array of shape `(n_real, d)`, `n_real > k`.
@@ -285,19 +287,34 @@ def precision_recall(
         )
     real_radii = _knn_squared_radii(real, k, chunk_size)
     generated_radii = _knn_squared_radii(generated, k, chunk_size)
-    precision = _inside_fraction(generated, real, real_radii, chunk_size)
-    recall = _inside_fraction(real, generated, generated_radii, chunk_size)
-    return {"precision": precision, "recall": recall}
+    # One pass over the generated-to-real distances serves both: a row
+    # (generated sample) is inside the real manifold if it is within the
+    # radius of some column; a column (real sample) is inside the generated
+    # manifold if some row has it within its own radius.
+    real_sq_norms = np.einsum("ij,ij->i", real, real)
+    real_inside = np.zeros(len(real), dtype=bool)
+    generated_inside = 0
+    for start in range(0, len(generated), chunk_size):
+        stop = start + chunk_size
+        distances = _squared_distances(generated[start:stop], real, real_sq_norms)
+        generated_inside += int(np.count_nonzero(
+            (distances <= real_radii[None, :]).any(axis=1)
+        ))
+        real_inside |= (distances <= generated_radii[start:stop, None]).any(axis=0)
+    return {
+        "precision": generated_inside / len(generated),
+        "recall": float(np.mean(real_inside)),
+    }
 
 
 def _squared_distances(queries, points, points_sq_norms):
     """Squared Euclidean distances between rows, shape `(len(q), len(p))`."""
-    distances = (
-        np.einsum("ij,ij->i", queries, queries)[:, None]
-        - 2.0 * queries @ points.T
-        + points_sq_norms[None, :]
-    )
-    return np.maximum(distances, 0.0)
+    # In place: each temporary of a 1000 x 10,000 chunk is 80 MB.
+    distances = queries @ points.T
+    distances *= -2.0
+    distances += np.einsum("ij,ij->i", queries, queries)[:, None]
+    distances += points_sq_norms[None, :]
+    return np.maximum(distances, 0.0, out=distances)
 
 
 def _knn_squared_radii(points, k, chunk_size):
@@ -313,20 +330,6 @@ def _knn_squared_radii(points, k, chunk_size):
         distances[rows, start + rows] = 0.0
         radii[start:stop] = np.partition(distances, k, axis=1)[:, k]
     return radii
-
-
-def _inside_fraction(queries, points, squared_radii, chunk_size):
-    """Fraction of `queries` within the ball of at least one of `points`."""
-    sq_norms = np.einsum("ij,ij->i", points, points)
-    inside = 0
-    for start in range(0, len(queries), chunk_size):
-        distances = _squared_distances(
-            queries[start : start + chunk_size], points, sq_norms
-        )
-        inside += int(np.count_nonzero(
-            (distances <= squared_radii[None, :]).any(axis=1)
-        ))
-    return inside / len(queries)
 
 
 # All sample-quality metrics at once -------------------------------------------
