@@ -217,8 +217,8 @@ def test_steps_match_numpy_reference():
         float(logs["d_loss"]), numpy_margin_loss(real_energy, fake_energy, 0.5),
         rtol=1e-5,
     )
-    np.testing.assert_allclose(float(logs["real_energy"]), real_energy.mean(), rtol=1e-5)
-    np.testing.assert_allclose(float(logs["fake_energy"]), fake_energy.mean(), rtol=1e-5)
+    for key, energies in [("real_energy", real_energy), ("fake_energy", fake_energy)]:
+        np.testing.assert_allclose(float(logs[key]), energies.mean(), rtol=1e-5)
 
     # After the cost update; the generator runs in training mode.
     fakes = numpy_forward(model.generator, z2, training=True)

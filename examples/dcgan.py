@@ -1,0 +1,122 @@
+"""A deep convolutional GAN on MNIST: Keras-GAN's model or the PyTorch example's.
+
+`--architecture keras_gan` (default) is Keras-GAN's `dcgan.py` for 28x28
+digits; `--architecture pytorch` is the PyTorch DCGAN example's
+transposed-convolution pair, for which the digits are resized to
+`--image_size` 32 or 64 (the PyTorch example resizes MNIST to 64).
+
+    python examples/dcgan.py                     # Keras-GAN, 2 epochs
+    python examples/dcgan.py --architecture pytorch --image_size 32 --batch_size 64
+    python examples/dcgan.py --epochs 1 --train_samples 1000 --no-wandb  # quick
+
+Defaults follow Keras-GAN: 4000 iterations of batch 32 are about 2 epochs
+of MNIST's 60,000 digits (3750 steps), Adam(2e-4, 0.5) for both players and
+generated digits every `--gen_interval` epochs (Keras-GAN saves them every
+50 iterations; pictures here come per epoch). The PyTorch example trains 25
+epochs of batch 64: pass `--epochs 25 --batch_size 64` to match it.
+
+Each run logs to Weights & Biases (offline unless you are logged in; see
+README): per-epoch `d_loss`, `g_loss`, `d_acc`, `d_x`, `d_g_z1`, `d_g_z2`,
+generated digits, loss curves and the model. With `--no-wandb`, or without
+wandb installed, the pictures are PNG files under `--out`.
+"""
+
+import argparse
+import os
+
+import keras
+import numpy as np
+
+import keras_gen
+from keras_gen import callbacks
+from keras_gen import tracking
+from keras_gen.data import load_dataset
+
+
+def parse_args():
+    # Flag names are the W&B config keys and the sweep parameter names.
+    parser = argparse.ArgumentParser(description="Train a DCGAN on MNIST.")
+    parser.add_argument("--dataset", default="mnist",
+                        choices=["mnist", "fashion_mnist"])
+    parser.add_argument("--architecture", default="keras_gan",
+                        choices=["keras_gan", "pytorch"])
+    parser.add_argument("--image_size", type=int, default=None,
+                        choices=[28, 32, 64],
+                        help="28 for keras_gan (default); 32 or 64 (default) "
+                             "for pytorch.")
+    parser.add_argument("--latent_dim", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--gen_interval", type=int, default=1,
+                        help="Draw generated digits every N epochs.")
+    parser.add_argument("--d_learning_rate", type=float, default=2e-4)
+    parser.add_argument("--g_learning_rate", type=float, default=2e-4)
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N digits only (quick runs).")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="out/dcgan")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    return parser.parse_args()
+
+
+def resize(images, size, chunk=5000):
+    """Bilinear resizing to `size` x `size`, a chunk at a time (saves memory)."""
+    return np.concatenate([
+        keras.ops.convert_to_numpy(
+            keras.ops.image.resize(images[start : start + chunk], (size, size))
+        )
+        for start in range(0, len(images), chunk)
+    ])
+
+
+def main():
+    # `args` come back from the run's config: a sweep's values win over flags.
+    run, args = tracking.start_run(parse_args(), job_type="dcgan")
+    keras.utils.set_random_seed(args.seed)
+    size = args.image_size or (28 if args.architecture == "keras_gan" else 64)
+
+    # Digits as 28x28x1 images in [-1, 1], the range of the generator's tanh.
+    (x_train, _), _ = load_dataset(
+        args.dataset, layout="image", value_range=(-1.0, 1.0)
+    )
+    x_train = x_train[: args.train_samples]
+    if size != 28:
+        x_train = resize(x_train, size)  # stays in [-1, 1]
+
+    dcgan = keras_gen.DCGAN(
+        input_shape=(size, size, 1),
+        latent_dim=args.latent_dim,
+        architecture=args.architecture,
+        seed=args.seed,
+    )
+    dcgan.compile(
+        d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
+    )
+    dcgan.generator.summary()
+    dcgan.discriminator.summary()
+
+    pictures = os.path.join(args.out, "pictures")
+    dcgan.fit(
+        x_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=[
+            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.SampleGrid(  # the same 25 noise vectors every time
+                num_samples=25, columns=5, every_n_epochs=args.gen_interval,
+                value_range=(-1, 1), directory=pictures,
+            ),
+            callbacks.LossCurves(directory=pictures),  # d_loss and g_loss
+        ],
+    )
+    model_path = os.path.join(args.out, "dcgan.keras")
+    saved = tracking.save_model(dcgan, model_path, run)
+    print(f"Model saved to {', '.join(saved)}")
+    if run is None:
+        print(f"Pictures saved under {pictures}")
+    tracking.finish_run(run)
+
+
+if __name__ == "__main__":
+    main()

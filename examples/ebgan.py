@@ -1,0 +1,128 @@
+"""The energy-based GAN (EBGAN) of the NYU deep learning notes, on MNIST.
+
+The "discriminator" is a cost network, an autoencoder: the energy of an
+image is its reconstruction error. The cost network learns to give digits
+low energy and generated images an energy of at least `--margin`; the
+generator learns to make images of low energy. The pull-away term
+(`--pull_away_weight`, 0 turns it off) pushes the cost network's embeddings
+of generated images apart, against mode collapse.
+
+    python examples/ebgan.py                            # MLP, 30 epochs
+    python examples/ebgan.py --architecture conv --pull_away_weight 0.1
+    python examples/ebgan.py --epochs 1 --train_samples 2000 --no-wandb  # quick
+
+Defaults: batch 64 for 30 epochs (28,000 steps, as many as the GAN
+example); margin 0.5 and Adam 1e-3 (cost network) / 2e-4 (generator), the
+model's defaults, chosen by training on MNIST (see `keras_gen.EBGAN`); the
+pull-away weight 0.1 ("EBGAN-PT") that public ports of the paper use.
+
+Each run logs to Weights & Biases (offline unless you are logged in; see
+README): per-epoch `d_loss`, `g_loss`, `real_energy`, `fake_energy` and
+`pull_away`, generated digits, the cost network's reconstructions of test
+digits, loss and energy curves, and the model. With `--no-wandb`, or without
+wandb installed, the pictures are PNG files under `--out`.
+"""
+
+import argparse
+import os
+
+import keras
+
+import keras_gen
+from keras_gen import callbacks
+from keras_gen import tracking
+from keras_gen.data import load_dataset
+
+
+def parse_args():
+    # Flag names are the W&B config keys and the sweep parameter names.
+    parser = argparse.ArgumentParser(description="Train an EBGAN on MNIST.")
+    parser.add_argument("--dataset", default="mnist",
+                        choices=["mnist", "fashion_mnist"])
+    parser.add_argument("--architecture", default="mlp", choices=["mlp", "conv"])
+    parser.add_argument("--latent_dim", type=int, default=100)
+    parser.add_argument("--margin", type=float, default=0.5)
+    parser.add_argument("--pull_away_weight", type=float, default=0.1)
+    parser.add_argument("--embedding_dim", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch_size", type=int, default=64)
+    parser.add_argument("--gen_interval", type=int, default=1,
+                        help="Draw generated digits every N epochs.")
+    parser.add_argument("--d_learning_rate", type=float, default=1e-3)
+    parser.add_argument("--g_learning_rate", type=float, default=2e-4)
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N digits only (quick runs).")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="out/ebgan")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    return parser.parse_args()
+
+
+def main():
+    # `args` come back from the run's config: a sweep's values win over flags.
+    run, args = tracking.start_run(parse_args(), job_type="ebgan")
+    keras.utils.set_random_seed(args.seed)
+
+    # Digits as 28x28x1 images in [-1, 1], the range of the tanh outputs;
+    # the energies (mean squared errors) then lie in [0, 4].
+    (x_train, _), (x_test, _) = load_dataset(
+        args.dataset, layout="image", value_range=(-1.0, 1.0)
+    )
+    x_train = x_train[: args.train_samples]
+
+    ebgan = keras_gen.EBGAN(
+        input_shape=(28, 28, 1),
+        latent_dim=args.latent_dim,
+        architecture=args.architecture,
+        margin=args.margin,
+        pull_away_weight=args.pull_away_weight,
+        embedding_dim=args.embedding_dim,
+        seed=args.seed,
+    )
+    ebgan.compile(
+        d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
+    )
+    ebgan.generator.summary()
+    ebgan.discriminator.summary()  # the cost network
+
+    pictures = os.path.join(args.out, "pictures")
+    ebgan.fit(
+        x_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=[
+            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.SampleGrid(  # the same 25 noise vectors every time
+                num_samples=25, columns=5, every_n_epochs=args.gen_interval,
+                value_range=(-1, 1), directory=pictures,
+            ),
+            # Test digits above the cost network's reconstructions of them.
+            callbacks.ReconstructionLogger(
+                x_test, every_n_epochs=args.gen_interval, value_range=(-1, 1),
+                directory=pictures,
+            ),
+            callbacks.LossCurves(directory=pictures),  # d_loss and g_loss
+            callbacks.LossCurves(
+                keys=["real_energy", "fake_energy"], key="energies",
+                directory=pictures,
+            ),
+        ],
+    )
+
+    test_energy = float(ebgan.energy(x_test).mean())
+    fake_energy = float(ebgan.energy(ebgan.generate(len(x_test), seed=0)).mean())
+    model_path = os.path.join(args.out, "ebgan.keras")
+    saved = tracking.save_model(ebgan, model_path, run)
+    print(f"Mean energy of test digits: {test_energy:.4f}, of generated "
+          f"digits: {fake_energy:.4f} (margin {args.margin})")
+    print(f"Model saved to {', '.join(saved)}")
+    if run is None:
+        print(f"Pictures saved under {pictures}")
+    tracking.finish_run(
+        run, summary={"test_energy": test_energy, "generated_energy": fake_energy}
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The MLP GAN of the lecture notes and Keras-GAN, on MNIST.
+
+A generator maps 100 Gaussian numbers to a 28x28 digit in [-1, 1]; a
+discriminator tells real digits from generated ones. Each batch runs one
+discriminator update and one generator update (the non-saturating loss),
+with the other player frozen, in one compiled step.
+
+    python examples/gan.py                       # 16 epochs, about 30,000 steps
+    python examples/gan.py --epochs 1 --train_samples 2000 --no-wandb  # quick
+
+Defaults follow Keras-GAN's `gan.py`: 30,000 iterations of batch 32 are
+16 epochs of MNIST's 60,000 digits (1875 steps each), Adam(2e-4, 0.5) for
+both players, and a picture of generated digits every `--gen_interval`
+epochs (Keras-GAN's `sample_interval=200` iterations is about a ninth of an
+epoch; pictures here come per epoch).
+
+Each run logs to Weights & Biases (offline unless you are logged in; see
+README): per-epoch `d_loss`, `g_loss`, `d_acc`, `d_x`, `d_g_z1`, `d_g_z2`,
+generated digits, loss curves and the model. With `--no-wandb`, or without
+wandb installed, the pictures are PNG files under `--out`.
+"""
+
+import argparse
+import os
+
+import keras
+
+import keras_gen
+from keras_gen import callbacks
+from keras_gen import tracking
+from keras_gen.data import load_dataset
+
+
+def parse_args():
+    # Flag names are the W&B config keys and the sweep parameter names.
+    parser = argparse.ArgumentParser(description="Train an MLP GAN on MNIST.")
+    parser.add_argument("--dataset", default="mnist",
+                        choices=["mnist", "fashion_mnist"])
+    parser.add_argument("--latent_dim", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=16)
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--gen_interval", type=int, default=1,
+                        help="Draw generated digits every N epochs.")
+    parser.add_argument("--d_learning_rate", type=float, default=2e-4)
+    parser.add_argument("--g_learning_rate", type=float, default=2e-4)
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N digits only (quick runs).")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="out/gan")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    return parser.parse_args()
+
+
+def main():
+    # `args` come back from the run's config: a sweep's values win over flags.
+    run, args = tracking.start_run(parse_args(), job_type="gan")
+    keras.utils.set_random_seed(args.seed)
+
+    # Digits as 28x28x1 images scaled to [-1, 1], the range of the
+    # generator's tanh. Keras downloads MNIST once and caches it.
+    (x_train, _), _ = load_dataset(
+        args.dataset, layout="image", value_range=(-1.0, 1.0)
+    )
+    x_train = x_train[: args.train_samples]
+
+    gan = keras_gen.GAN(
+        input_shape=(28, 28, 1), latent_dim=args.latent_dim, seed=args.seed
+    )
+    # One optimizer per player; the losses are built in.
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
+    )
+    gan.generator.summary()
+    gan.discriminator.summary()
+
+    # The same 25 noise vectors are decoded at every picture, so the
+    # pictures show the generator improving.
+    pictures = os.path.join(args.out, "pictures")
+    gan.fit(
+        x_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=[
+            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.SampleGrid(
+                num_samples=25, columns=5, every_n_epochs=args.gen_interval,
+                value_range=(-1, 1), directory=pictures,
+            ),
+            callbacks.LossCurves(directory=pictures),  # d_loss and g_loss
+        ],
+    )
+
+    model_path = os.path.join(args.out, "gan.keras")
+    saved = tracking.save_model(gan, model_path, run)
+    print(f"Model saved to {', '.join(saved)}")
+    if run is None:
+        print(f"Pictures saved under {pictures}")
+    tracking.finish_run(run)
+
+
+if __name__ == "__main__":
+    main()
