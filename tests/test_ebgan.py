@@ -64,11 +64,14 @@ def assert_all_changed(before, variables):
 
 
 def bn_moving_statistics(network):
-    return [
-        v for layer in network._flatten_layers()
-        if isinstance(layer, keras.layers.BatchNormalization)
-        for v in (layer.moving_mean, layer.moving_variance)
-    ]
+    """The BatchNorm moving statistics of a model, nested models included."""
+    statistics = []
+    for layer in network.layers:
+        if isinstance(layer, keras.Model):
+            statistics += bn_moving_statistics(layer)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            statistics += [layer.moving_mean, layer.moving_variance]
+    return statistics
 
 
 def run_phase(model, phase, batch, mode):
