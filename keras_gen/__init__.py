@@ -9,6 +9,7 @@ from keras_gen.models import AdversarialModel
 from keras_gen.models import Autoencoder
 from keras_gen.models import DCGAN
 from keras_gen.models import DenoisingAutoencoder
+from keras_gen.models import EBGAN
 from keras_gen.models import GAN
 from keras_gen.models import GenerativeModel
 from keras_gen.models import VariationalAutoencoder
@@ -18,6 +19,7 @@ __all__ = [
     "Autoencoder",
     "DCGAN",
     "DenoisingAutoencoder",
+    "EBGAN",
     "GAN",
     "GenerativeModel",
     "VariationalAutoencoder",

@@ -343,8 +343,8 @@ def test_save_load_restores_outputs_optimizers_and_resumes(name, tmp_path):
 
 
 def test_public_api_is_exported():
-    for name in ("GAN", "DCGAN"):
-        cls = getattr(keras_gen.models, name)
+    for name in ("GAN", "DCGAN", "EBGAN"):
+        cls = getattr(keras_gen, name)
         assert issubclass(cls, AdversarialModel)
         assert keras.saving.get_registered_object(f"keras_gen>{name}") is cls
 

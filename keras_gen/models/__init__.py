@@ -5,5 +5,6 @@ from keras_gen.models.autoencoder import Autoencoder
 from keras_gen.models.base import GenerativeModel
 from keras_gen.models.dcgan import DCGAN
 from keras_gen.models.denoising_autoencoder import DenoisingAutoencoder
+from keras_gen.models.ebgan import EBGAN
 from keras_gen.models.gan import GAN
 from keras_gen.models.variational_autoencoder import VariationalAutoencoder
