@@ -188,7 +188,9 @@ def test_step_methods_need_compile():
 def numpy_dense(layers, x):
     """Applies Dense layers in float64 NumPy."""
     for layer in layers:
-        kernel, bias = (ops.convert_to_numpy(w).astype("float64") for w in layer.weights)
+        kernel, bias = (
+            ops.convert_to_numpy(w).astype("float64") for w in layer.weights
+        )
         x = x @ kernel + bias
         activation = layer.activation.__name__
         if activation == "relu":
@@ -336,7 +338,8 @@ def test_defaults_follow_the_paperspace_post():
     ]:
         assert [layer.units for layer in dense_layers(network)] == units
     rates = [
-        [layer.rate for layer in network.layers if isinstance(layer, keras.layers.Dropout)]
+        [layer.rate for layer in network.layers
+         if isinstance(layer, keras.layers.Dropout)]
         for network in (model.encoder, model.decoder, model.discriminator)
     ]
     assert rates == [[0.25, 0.25], [0.25, 0.25], [0.2, 0.2]]
@@ -374,8 +377,10 @@ def test_helpers_and_combined_share_the_networks(name):
             model.reconstruct(x), ops.convert_to_numpy(model(x)), rtol=1e-6
         )
         outputs = model.combined(x)
-        np.testing.assert_allclose(ops.convert_to_numpy(outputs[0]), model.reconstruct(x),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(outputs[0]), model.reconstruct(x),
+            rtol=1e-5, atol=1e-6,
+        )
     else:
         images = model.decode(z, labels=y)
         np.testing.assert_array_equal(model.generate(8, seed=0, labels=y), images)
@@ -434,7 +439,9 @@ def test_save_load_restores_outputs_optimizers_and_resumes(name, dropout, tmp_pa
     np.testing.assert_array_equal(loaded.encode(x), model.encode(x))
     labels = None if name == "unsupervised" else y
     if labels is None:
-        np.testing.assert_array_equal(loaded.generate(4, seed=3), model.generate(4, seed=3))
+        np.testing.assert_array_equal(
+            loaded.generate(4, seed=3), model.generate(4, seed=3)
+        )
     else:
         np.testing.assert_array_equal(loaded.reconstruct(x, labels),
                                       model.reconstruct(x, labels))
@@ -479,8 +486,9 @@ def test_style_grid_draws_fixed_styles_as_every_class(name):
     assert grid.dtype == np.uint8 and grid.shape == (3 * 30 - 2, 10 * 30 - 2, 1)
     z = model.sample_prior(3, seed=5)
     np.testing.assert_array_equal(callback.codes, z)
-    expected = np.concatenate([model.decode(np.repeat(z[i : i + 1], 10, 0), np.arange(10))
-                               for i in range(3)])
+    expected = np.concatenate([
+        model.decode(np.repeat(z[i : i + 1], 10, 0), np.arange(10)) for i in range(3)
+    ])
     np.testing.assert_array_equal(
         grid, tile_images(to_uint8(as_images(expected)), rows=3, columns=10)
     )
@@ -567,6 +575,8 @@ def test_supervised_fit_rejects_bad_labels(make_bad_y, pattern):
     x, y = data_for()
     with pytest.raises(ValueError, match=pattern):
         model.fit(x, make_bad_y(y), verbose=0)
+    with pytest.raises(ValueError, match=r"`validation_data\[1\]` must hold"):
+        model.fit(x, y, validation_data=(x, y[:-1]), verbose=0)
     assert int(model.ae_optimizer.iterations) == 0
 
 
@@ -581,7 +591,8 @@ def test_supervised_fit_rejects_bad_labels(make_bad_y, pattern):
          r"`x_unlabelled` must contain only finite"),
         (lambda x, y: (x, x[:4, :700], y[:4], {}),
          r"`x_labelled` must have shape \(batch_size, 784\)"),
-        (lambda x, y: (x, x[:4] + 1, y[:4], {}), r"`x_labelled` must hold values in \[0, 1\]"),
+        (lambda x, y: (x, x[:4] + 1, y[:4], {}),
+         r"`x_labelled` must hold values in \[0, 1\]"),
         (lambda x, y: (x, x[:4], y[:4], {"labelled_batch_size": 5}),
          r"`labelled_batch_size` cannot exceed.*4"),
         (lambda x, y: (list(x), x[:4], y[:4], {}), r"`x_unlabelled` must be an array"),
@@ -622,6 +633,10 @@ def test_semi_supervised_model_explains_how_to_feed_it():
         model.classification_error(x, y - 1)
     with pytest.raises(ValueError, match=r"take a dict with 'x'"):
         model.classification_step(x)
+    dataset = make_semi_supervised_dataset(x, x[:4], y[:4])
+    with pytest.raises(ValueError, match=r"`validation_data\[1\]` must hold labels"):
+        model.fit(dataset, validation_data=(x, y + 10), verbose=0)
+    assert int(model.ae_optimizer.iterations) == 0
 
 
 def test_helpers_check_their_input():
@@ -691,3 +706,22 @@ def test_semi_supervised_error_drops_well_below_chance(mnist_flat):
     assert all(np.isfinite(v).all() for v in history.values())
     assert history["classification_acc"][-1] > 0.9  # It fits the 100 labels.
     assert error_before > 0.7 and error_after < 0.4, (error_before, error_after)
+
+
+@pytest.mark.slow
+def test_supervised_codes_keep_the_style_and_labels_pick_the_digit(mnist_flat):
+    (x_train, y_train), (x_test, y_test) = mnist_flat
+    keras.utils.set_random_seed(0)
+    model = SupervisedAdversarialAutoencoder(hidden_units=(256, 256),
+                                             discriminator_units=(256, 256), seed=0)
+    model.compile()
+    model.fit(x_train[:6000], y_train[:6000], batch_size=100, epochs=10, verbose=0)
+    # Redraw 500 test digits' styles as the next digit: the decoded images
+    # should look like that digit (nearest class mean of the training set).
+    x, y = x_test[:500], y_test[:500]
+    means = np.stack([x_train[:6000][y_train[:6000] == k].mean(0) for k in range(10)])
+    for shift in (0, 1, 5):
+        target = (y + shift) % 10
+        images = model.reconstruct(x, labels=target)
+        distances = ((images[:, None, :] - means[None]) ** 2).sum(-1)
+        assert (distances.argmin(1) == target).mean() > 0.8, shift

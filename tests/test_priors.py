@@ -20,7 +20,8 @@ def both_samples(prior, num_samples=20000, labels=None):
     tensor = prior.sample(
         num_samples, seed=keras.random.SeedGenerator(1), labels=labels
     )
-    return prior.sample_numpy(num_samples, seed=0, labels=labels), ops.convert_to_numpy(tensor)
+    array = prior.sample_numpy(num_samples, seed=0, labels=labels)
+    return array, ops.convert_to_numpy(tensor)
 
 
 def numpy_mixture(prior, labels, noise):
@@ -44,7 +45,9 @@ def test_samples_have_the_shape_dtype_and_seeds_asked_for(name):
     np.testing.assert_array_equal(
         prior.sample_numpy(5, seed=3), prior.sample_numpy(5, seed=3)
     )
-    assert not np.array_equal(prior.sample_numpy(5, seed=3), prior.sample_numpy(5, seed=4))
+    assert not np.array_equal(
+        prior.sample_numpy(5, seed=3), prior.sample_numpy(5, seed=4)
+    )
     # Seed generators: reproducible from their seed, advancing on each call.
     first, second = keras.random.SeedGenerator(5), keras.random.SeedGenerator(5)
     a = ops.convert_to_numpy(prior.sample(5, seed=first))
@@ -72,8 +75,13 @@ def test_mixture_matches_the_numpy_reference_of_the_petals():
                                    tangential_std=0.1)
     labels = np.arange(12) % 10
     noise = np.random.default_rng(0).standard_normal((12, 3))
+    angles = 2 * np.pi * labels / 10
+    expected = numpy_mixture(prior, labels, noise)
+    np.testing.assert_allclose(prior._place(noise, angles, np), expected)
+    as_tensors = (ops.convert_to_tensor(a, "float32") for a in (noise, angles))
     np.testing.assert_allclose(
-        prior._place(noise, 2 * np.pi * labels / 10, np), numpy_mixture(prior, labels, noise)
+        ops.convert_to_numpy(prior._place(*as_tensors, ops)), expected,
+        rtol=1e-5, atol=1e-5,
     )
     centers = prior.centers()
     np.testing.assert_allclose(np.linalg.norm(centers[:, :2], axis=1), 4.0, rtol=1e-6)
@@ -122,7 +130,8 @@ def test_labels_as_a_tensor_inside_a_compiled_function():
 
     sample = draw(tf.constant(np.full(500, 2), "int32")).numpy()
     np.testing.assert_allclose(sample.mean(0), prior.centers()[2], atol=0.15)
-    assert not np.array_equal(sample, draw(tf.constant(np.full(500, 2), "int32")).numpy())
+    again = draw(tf.constant(np.full(500, 2), "int32")).numpy()
+    assert not np.array_equal(sample, again)
 
 
 @pytest.mark.parametrize("name", sorted(PRIORS))

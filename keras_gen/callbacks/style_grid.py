@@ -12,9 +12,10 @@ class StyleGrid(ImageGridCallback):
 
     Row `i` decodes the same style code `z_i` with each label `0, 1, ...,
     num_classes - 1` in turn, so a row shows one handwriting style as every
-    digit (Makhzani et al., Figure 6) when the model has learned to keep the
-    label out of the code. The codes are drawn once from the model's prior
-    with `seed` (or given as `codes`) and reused at every epoch.
+    digit (as in Makhzani et al.'s supervised AAE) when the model has
+    learned to keep the label out of the code. The codes are drawn once
+    from the model's prior with `seed` (or given as `codes`) and reused at
+    every epoch.
 
     The model needs `num_classes`, `sample_prior(num_samples, seed)` and
     `decode(z, labels)`, like `SupervisedAdversarialAutoencoder` and

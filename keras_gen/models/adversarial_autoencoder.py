@@ -62,6 +62,20 @@ def check_num_classes(num_classes):
     return num_classes
 
 
+def check_validation_labels(validation_data, num_classes):
+    """Checks the labels of in-memory `validation_data=(x, y)` before training."""
+    if (
+        isinstance(validation_data, (tuple, list))
+        and len(validation_data) >= 2
+        and is_array_like(validation_data[0])
+        and validation_data[1] is not None
+    ):
+        priors.check_label_array(
+            validation_data[1], "validation_data[1]", num_classes,
+            len(validation_data[0]),
+        )
+
+
 def predict_inputs_in_batches(model, inputs, batch_size=DEFAULT_BATCH_SIZE):
     """Runs a model with several inputs in inference mode, in batches.
 
@@ -103,7 +117,7 @@ class AdversarialAutoencoder(AdversarialModel):
     it back through a sigmoid (inputs must lie in [0, 1]), and a
     discriminator learns to tell codes from samples of the prior p(z). Each
     batch runs three phases, each with its own optimizer (Makhzani et al.,
-    Section 2; the Paperspace post's training loop):
+    "Adversarial Autoencoders"; the Paperspace post's training loop):
 
     1. `reconstruction_step`: the encoder and decoder (training mode, so
        with dropout) minimize the binary cross-entropy between the input and

@@ -29,6 +29,7 @@ from keras_gen.models.adversarial_autoencoder import (
     ClassConditionalDecoding,
     check_num_classes,
     check_unit_interval,
+    check_validation_labels,
     dense_stack,
     reconstruction_loss,
 )
@@ -137,9 +138,10 @@ class SemiSupervisedAdversarialAutoencoder(
     a linear style code. The decoder reconstructs the input from `[y, z]`.
     Two discriminators shape the codes: one pushes `y` towards one-hot
     vectors of uniformly drawn classes (a categorical prior), the other `z`
-    towards `prior` (Makhzani et al., Section 6, Figure 8; the Paperspace
-    post's semi-supervised model). Each batch of `make_semi_supervised_dataset`
-    runs four phases, each with its own optimizer:
+    towards `prior` (Makhzani et al., "Semi-Supervised Adversarial
+    Autoencoders"; the Paperspace post's semi-supervised model). Each batch
+    of `make_semi_supervised_dataset` runs four phases, each with its own
+    optimizer:
 
     1. `reconstruction_step` on the unlabelled inputs (`ae_optimizer`,
        Adam(6e-4)).
@@ -424,6 +426,7 @@ class SemiSupervisedAdversarialAutoencoder(
                 "make_semi_supervised_dataset(x_unlabelled, x_labelled, "
                 f"y_labelled). Received: x of shape {tuple(x.shape)}"
             )
+        check_validation_labels(kwargs.get("validation_data"), self.num_classes)
         # The dataset shuffles itself; Keras would warn that it cannot.
         kwargs.setdefault("shuffle", False)
         return super().fit(x, y, *args, **kwargs)
@@ -457,12 +460,12 @@ class SemiSupervisedAdversarialAutoencoder(
         return super().encode(x, batch_size)[1]
 
     def predict_proba(self, x, batch_size=DEFAULT_BATCH_SIZE):
-        """The class probabilities `y` of inputs, a `(num_examples, num_classes)` array."""
+        """The class probabilities `y` of inputs, `(num_examples, num_classes)`."""
         check_data(x, "x", self.input_shape)
         return predict_in_batches(self.classifier, x, batch_size)
 
     def predict_classes(self, x, batch_size=DEFAULT_BATCH_SIZE):
-        """The most likely class of each input, an `int64` array `(num_examples,)`."""
+        """The most likely class of each input, an array `(num_examples,)`."""
         return np.argmax(self.predict_proba(x, batch_size), axis=-1)
 
     def classification_error(self, x, y, batch_size=DEFAULT_BATCH_SIZE):

@@ -8,6 +8,7 @@ from keras_gen.models.adversarial_autoencoder import (
     AdversarialAutoencoder,
     ClassConditionalDecoding,
     check_num_classes,
+    check_validation_labels,
     reconstruction_loss,
 )
 from keras_gen.models.base import DEFAULT_BATCH_SIZE
@@ -15,15 +16,18 @@ from keras_gen.validation import is_array_like
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class SupervisedAdversarialAutoencoder(ClassConditionalDecoding, AdversarialAutoencoder):
+class SupervisedAdversarialAutoencoder(
+    ClassConditionalDecoding, AdversarialAutoencoder
+):
     """An adversarial autoencoder whose decoder is given the class.
 
     The decoder receives the one-hot label and the code, `[y, z]`, so the
     code `z`, shaped into the prior by the discriminator, only needs to hold
-    what the label does not: the style (Makhzani et al., Section 5, Figure
-    6; the Paperspace post's supervised model). Training runs the three
-    phases of `AdversarialAutoencoder`, with the label fed to the decoder in
-    the reconstruction phase; the metrics are the same.
+    what the label does not: the style (Makhzani et al., "Supervised
+    Adversarial Autoencoders"; the Paperspace post's supervised model).
+    Training runs the three phases of `AdversarialAutoencoder`, with the
+    label fed to the decoder in the reconstruction phase; the metrics are
+    the same.
 
     `fit(x, y)` takes integer labels in `[0, num_classes)`. The pictures
     decode fixed styles with every class: see
@@ -152,6 +156,7 @@ class SupervisedAdversarialAutoencoder(ClassConditionalDecoding, AdversarialAuto
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check_labels_of(x, y)
+        check_validation_labels(kwargs.get("validation_data"), self.num_classes)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

@@ -1,0 +1,128 @@
+"""Adversarial autoencoders on MNIST (Makhzani et al.; the Paperspace post).
+
+A discriminator that tells codes from samples of a prior p(z) pushes the
+encoder of an autoencoder to fill the prior. `--mode unsupervised` shapes a
+2-D code into `--prior`, `supervised` also gives the label to the decoder so
+the code keeps only the style, and `semi_supervised` adds a class output
+trained on `--labels` digits and prints the test classification error.
+
+    python examples/aae.py --epochs 20 --prior mixture
+    python examples/aae.py --mode supervised --epochs 20
+    python examples/aae.py --mode semi_supervised --labels 100 --epochs 100
+
+Each run logs to Weights & Biases (offline unless you are logged in; see
+README) its per-epoch metrics, pictures and model; with `--no-wandb` the
+pictures are PNG files under `--out`.
+"""
+
+import argparse
+import os
+
+import keras
+
+from keras_gen import callbacks
+from keras_gen import tracking
+from keras_gen.callbacks.style_grid import StyleGrid
+from keras_gen.data import labelled_split, load_dataset
+from keras_gen.models import adversarial_autoencoder as aae
+from keras_gen.models import semi_supervised_adversarial_autoencoder as semi
+from keras_gen.models import supervised_adversarial_autoencoder as supervised
+
+MODELS = {
+    "unsupervised": aae.AdversarialAutoencoder,
+    "supervised": supervised.SupervisedAdversarialAutoencoder,
+    "semi_supervised": semi.SemiSupervisedAdversarialAutoencoder,
+}
+
+
+def parse_args():
+    # Flag names are the W&B config keys and the sweep parameter names.
+    parser = argparse.ArgumentParser(description="Train an AAE on MNIST.")
+    parser.add_argument("--mode", default="unsupervised", choices=sorted(MODELS))
+    parser.add_argument("--labels", type=int, default=100)  # semi_supervised
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch_size", type=int, default=100)
+    parser.add_argument("--latent_dim", type=int, default=None,
+                        help="Code (style) size; default 2, 10 semi-supervised.")
+    parser.add_argument("--prior", default="gaussian",
+                        choices=["gaussian", "mixture", "uniform"])
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N digits only (quick runs).")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="Default: out/aae_<mode>.")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    return parser.parse_args()
+
+
+def main():
+    # `args` come back from the run's config: a sweep's values win over flags.
+    run, args = tracking.start_run(parse_args(), job_type="aae")
+    keras.utils.set_random_seed(args.seed)
+    out = args.out or os.path.join("out", f"aae_{args.mode}")
+
+    # Flat vectors of 784 pixels in [0, 1], for the sigmoid decoder.
+    (x_train, y_train), (x_test, y_test) = load_dataset("mnist", layout="flat")
+    x_train, y_train = x_train[: args.train_samples], y_train[: args.train_samples]
+
+    # Each model's default prior is a Gaussian; the others plug in by name.
+    options = {"seed": args.seed}
+    if args.latent_dim is not None:
+        options["latent_dim"] = args.latent_dim
+    if args.prior != "gaussian":
+        options["prior"] = args.prior
+    model = MODELS[args.mode](**options)
+    # One optimizer per phase: Adam(6e-4) reconstruction, Adam(8e-4) for the
+    # discriminator and the regularization, Adam(1e-3) classification.
+    model.compile()
+    model.summary()
+
+    pictures = os.path.join(out, "pictures")
+    picture_callbacks = [
+        tracking.MetricsLogger(args.log_every_n_batches),
+        callbacks.LossCurves(directory=pictures),
+        callbacks.LatentSpacePlot(x_test[:5000], y_test[:5000], directory=pictures),
+    ]
+    if args.mode != "unsupervised":
+        # Rows: fixed styles from the prior; columns: the digits 0-9.
+        picture_callbacks.append(StyleGrid(num_rows=10, directory=pictures))
+    else:
+        picture_callbacks += [
+            callbacks.ReconstructionLogger(x_test, directory=pictures),
+            callbacks.SampleGrid(num_samples=32, columns=8, directory=pictures),
+        ]
+    if args.mode == "unsupervised" and model.latent_dim == 2:
+        # The priors fill [-10, 10]^2, so decode a grid over that square.
+        picture_callbacks.append(
+            callbacks.LatentManifold(latent_range=(-10, 10), directory=pictures))
+
+    labels = None if args.mode == "unsupervised" else y_train
+    test_labels = None if labels is None else y_test
+    validation = (x_test,) if labels is None else (x_test, y_test)
+    if args.mode == "semi_supervised":
+        # A few class-balanced labelled digits; the rest train unlabelled.
+        # Each batch pairs `batch_size` unlabelled digits with labelled ones.
+        (x_l, y_l), (x_u, _) = labelled_split(x_train, y_train, args.labels,
+                                              seed=args.seed)
+        x_train, labels = semi.make_semi_supervised_dataset(
+            x_u, x_l, y_l, batch_size=args.batch_size, seed=args.seed), None
+    model.fit(x_train, labels, epochs=args.epochs, batch_size=args.batch_size,
+              validation_data=validation, callbacks=picture_callbacks, verbose=2)
+
+    metrics = model.evaluate(x_test, test_labels, batch_size=1000, verbose=0,
+                             return_dict=True)
+    if args.mode == "semi_supervised":
+        error = model.classification_error(x_test, y_test)
+        metrics["classification_error_percent"] = 100 * error
+    path = os.path.join(out, f"aae_{args.mode}.keras")
+    saved = tracking.save_model(model, path, run)
+
+    print("Test metrics:")
+    for name, value in metrics.items():
+        print(f"  {name}: {value:.4f}")
+    print(f"Model saved to {', '.join(saved)}")
+    print(f"Pictures in {pictures}" + (" and the W&B run" if run else ""))
+    tracking.finish_run(run, {f"test_{k}": v for k, v in metrics.items()})
+
+
+if __name__ == "__main__":
+    main()
