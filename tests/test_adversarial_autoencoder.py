@@ -710,18 +710,22 @@ def test_semi_supervised_error_drops_well_below_chance(mnist_flat):
 
 @pytest.mark.slow
 def test_supervised_codes_keep_the_style_and_labels_pick_the_digit(mnist_flat):
+    classifiers = pytest.importorskip("keras_gen.evaluation.classifiers")
     (x_train, y_train), (x_test, y_test) = mnist_flat
     keras.utils.set_random_seed(0)
     model = SupervisedAdversarialAutoencoder(hidden_units=(256, 256),
                                              discriminator_units=(256, 256), seed=0)
     model.compile()
-    model.fit(x_train[:6000], y_train[:6000], batch_size=100, epochs=10, verbose=0)
-    # Redraw 500 test digits' styles as the next digit: the decoded images
-    # should look like that digit (nearest class mean of the training set).
+    # The decoder learns to take the digit from the label, not from the
+    # 2-D code, slowly: about 0.3 of the redrawn digits below are read right
+    # after 720 steps, 0.76-0.92 after these 2400 (about 100 s here).
+    model.fit(x_train, y_train, batch_size=100, epochs=4, verbose=0)
+    # Redraw 500 test digits' styles as other digits: the reference MNIST
+    # classifier should read the digit asked for (chance: 0.1).
+    classifier = classifiers.load_reference_classifier("mnist")
     x, y = x_test[:500], y_test[:500]
-    means = np.stack([x_train[:6000][y_train[:6000] == k].mean(0) for k in range(10)])
     for shift in (0, 1, 5):
         target = (y + shift) % 10
-        images = model.reconstruct(x, labels=target)
-        distances = ((images[:, None, :] - means[None]) ** 2).sum(-1)
-        assert (distances.argmin(1) == target).mean() > 0.8, shift
+        images = model.reconstruct(x, labels=target).reshape(-1, 28, 28, 1)
+        accuracy = (classifier.predict(images) == target).mean()
+        assert accuracy > 0.65, (shift, accuracy)
