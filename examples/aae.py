@@ -20,18 +20,15 @@ import os
 
 import keras
 
+import keras_gen
 from keras_gen import callbacks
 from keras_gen import tracking
-from keras_gen.callbacks.style_grid import StyleGrid
 from keras_gen.data import labelled_split, load_dataset
-from keras_gen.models import adversarial_autoencoder as aae
-from keras_gen.models import semi_supervised_adversarial_autoencoder as semi
-from keras_gen.models import supervised_adversarial_autoencoder as supervised
 
 MODELS = {
-    "unsupervised": aae.AdversarialAutoencoder,
-    "supervised": supervised.SupervisedAdversarialAutoencoder,
-    "semi_supervised": semi.SemiSupervisedAdversarialAutoencoder,
+    "unsupervised": keras_gen.AdversarialAutoencoder,
+    "supervised": keras_gen.SupervisedAdversarialAutoencoder,
+    "semi_supervised": keras_gen.SemiSupervisedAdversarialAutoencoder,
 }
 
 
@@ -84,7 +81,7 @@ def main():
     ]
     if args.mode != "unsupervised":
         # Rows: fixed styles from the prior; columns: the digits 0-9.
-        picture_callbacks.append(StyleGrid(num_rows=10, directory=pictures))
+        picture_callbacks.append(callbacks.StyleGrid(num_rows=10, directory=pictures))
     else:
         picture_callbacks += [
             callbacks.ReconstructionLogger(x_test, directory=pictures),
@@ -103,7 +100,7 @@ def main():
         # Each batch pairs `batch_size` unlabelled digits with labelled ones.
         (x_l, y_l), (x_u, _) = labelled_split(x_train, y_train, args.labels,
                                               seed=args.seed)
-        x_train, labels = semi.make_semi_supervised_dataset(
+        x_train, labels = keras_gen.make_semi_supervised_dataset(
             x_u, x_l, y_l, batch_size=args.batch_size, seed=args.seed), None
     model.fit(x_train, labels, epochs=args.epochs, batch_size=args.batch_size,
               validation_data=validation, callbacks=picture_callbacks, verbose=2)

@@ -5,6 +5,8 @@ from keras_gen import data
 from keras_gen import gradients
 from keras_gen import layers
 from keras_gen import losses
+from keras_gen import priors
+from keras_gen.models import AdversarialAutoencoder
 from keras_gen.models import AdversarialModel
 from keras_gen.models import Autoencoder
 from keras_gen.models import DCGAN
@@ -12,9 +14,13 @@ from keras_gen.models import DenoisingAutoencoder
 from keras_gen.models import EBGAN
 from keras_gen.models import GAN
 from keras_gen.models import GenerativeModel
+from keras_gen.models import SemiSupervisedAdversarialAutoencoder
+from keras_gen.models import SupervisedAdversarialAutoencoder
 from keras_gen.models import VariationalAutoencoder
+from keras_gen.models import make_semi_supervised_dataset
 
 __all__ = [
+    "AdversarialAutoencoder",
     "AdversarialModel",
     "Autoencoder",
     "DCGAN",
@@ -22,12 +28,16 @@ __all__ = [
     "EBGAN",
     "GAN",
     "GenerativeModel",
+    "SemiSupervisedAdversarialAutoencoder",
+    "SupervisedAdversarialAutoencoder",
     "VariationalAutoencoder",
     "callbacks",
     "data",
     "gradients",
     "layers",
     "losses",
+    "make_semi_supervised_dataset",
+    "priors",
 ]
 
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ from keras_gen.callbacks.loss_curves import LossCurves
 from keras_gen.callbacks.reconstructions import ReconstructionLogger
 from keras_gen.callbacks.sample_grid import SampleGrid
 from keras_gen.callbacks.sink import ImageSink, active_wandb_run
+from keras_gen.callbacks.style_grid import StyleGrid
 
 __all__ = [
     "ImageGridCallback",
@@ -28,6 +29,7 @@ __all__ = [
     "PictureCallback",
     "ReconstructionLogger",
     "SampleGrid",
+    "StyleGrid",
     "active_wandb_run",
     "as_images",
     "figure_to_array",

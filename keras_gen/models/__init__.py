@@ -1,10 +1,18 @@
 """The keras-gen models, one per module."""
 
 from keras_gen.models.adversarial import AdversarialModel
+from keras_gen.models.adversarial_autoencoder import AdversarialAutoencoder
 from keras_gen.models.autoencoder import Autoencoder
 from keras_gen.models.base import GenerativeModel
 from keras_gen.models.dcgan import DCGAN
 from keras_gen.models.denoising_autoencoder import DenoisingAutoencoder
 from keras_gen.models.ebgan import EBGAN
 from keras_gen.models.gan import GAN
+from keras_gen.models.semi_supervised_adversarial_autoencoder import (
+    SemiSupervisedAdversarialAutoencoder,
+    make_semi_supervised_dataset,
+)
+from keras_gen.models.supervised_adversarial_autoencoder import (
+    SupervisedAdversarialAutoencoder,
+)
 from keras_gen.models.variational_autoencoder import VariationalAutoencoder
