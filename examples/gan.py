@@ -29,6 +29,7 @@ import keras_gen
 from keras_gen import callbacks
 from keras_gen import tracking
 from keras_gen.data import load_dataset
+from keras_gen.evaluation import SampleQuality
 
 
 def parse_args():
@@ -43,6 +44,9 @@ def parse_args():
                         help="Draw generated digits every N epochs.")
     parser.add_argument("--d_learning_rate", type=float, default=2e-4)
     parser.add_argument("--g_learning_rate", type=float, default=2e-4)
+    parser.add_argument("--quality_samples", type=int, default=2000,
+                        help="Samples scored every gen_interval epochs (FCD, "
+                             "class coverage...); 0 to skip.")
     parser.add_argument("--train_samples", type=int, default=None,
                         help="Train on the first N digits only (quick runs).")
     parser.add_argument("--seed", type=int, default=0)
@@ -77,11 +81,21 @@ def main():
     # The same 25 noise vectors are decoded at every picture, so the
     # pictures show the generator improving.
     pictures = os.path.join(args.out, "pictures")
+    # Sample quality, scored with the reference MNIST classifier, joins the
+    # epoch's metrics (`fcd` is the learning-rate sweep's metric); it must
+    # come before the logger to reach W&B.
+    quality = []
+    if args.quality_samples > 0:
+        quality.append(SampleQuality(
+            dataset=args.dataset, every_n_epochs=args.gen_interval,
+            num_samples=args.quality_samples, log_to_wandb=False,
+        ))
     gan.fit(
         x_train,
         epochs=args.epochs,
         batch_size=args.batch_size,
         callbacks=[
+            *quality,
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(
                 num_samples=25, columns=5, every_n_epochs=args.gen_interval,
