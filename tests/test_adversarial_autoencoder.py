@@ -18,6 +18,12 @@ from keras_gen.models.supervised_adversarial_autoencoder import (
     SupervisedAdversarialAutoencoder,
 )
 
+from player_checks import (
+    assert_all_changed,
+    assert_unchanged,
+    snapshot,
+)
+
 AAE_METRICS = {"reconstruction_loss", "d_loss", "g_loss", "d_acc", "d_prior", "d_code"}
 SEMI_METRICS = AAE_METRICS | {"classification_loss", "classification_acc"}
 SMALL = {"hidden_units": (32, 32), "discriminator_units": (16, 16), "seed": 1}
@@ -70,26 +76,6 @@ def fit(model, name, x, y, epochs=1, batch_size=None, **kwargs):
         x, labels, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0,
         **kwargs,
     )
-
-
-def snapshot(variables):
-    return [ops.convert_to_numpy(v).copy() for v in variables]
-
-
-def assert_unchanged(before, variables):
-    assert len(before) == len(variables)
-    for value, variable in zip(before, variables):
-        np.testing.assert_array_equal(
-            ops.convert_to_numpy(variable), value, err_msg=variable.path
-        )
-
-
-def assert_all_changed(before, variables):
-    assert variables, "expected some variables"
-    for value, variable in zip(before, variables):
-        assert not np.array_equal(ops.convert_to_numpy(variable), value), (
-            f"{variable.path} did not change"
-        )
 
 
 def style_head(model):

@@ -13,6 +13,14 @@ from keras_gen.models.ebgan import (
     pull_away_term,
 )
 
+from player_checks import (
+    assert_all_changed,
+    assert_unchanged,
+    bn_moving_statistics,
+    run_phase,
+    snapshot,
+)
+
 METRIC_NAMES = {"d_loss", "g_loss", "real_energy", "fake_energy"}
 
 MODEL_FACTORIES = {
@@ -41,45 +49,6 @@ def make_model(name):
 def batch_for(model, size=16, seed=0):
     rng = np.random.default_rng(seed)
     return rng.uniform(-1, 1, (size, *model.input_shape)).astype("float32")
-
-
-def snapshot(variables):
-    return [ops.convert_to_numpy(v).copy() for v in variables]
-
-
-def assert_unchanged(before, variables):
-    assert len(before) == len(variables)
-    for value, variable in zip(before, variables):
-        np.testing.assert_array_equal(
-            ops.convert_to_numpy(variable), value, err_msg=variable.path
-        )
-
-
-def assert_all_changed(before, variables):
-    assert variables, "expected some variables"
-    for value, variable in zip(before, variables):
-        assert not np.array_equal(ops.convert_to_numpy(variable), value), (
-            f"{variable.path} did not change"
-        )
-
-
-def bn_moving_statistics(network):
-    """The BatchNorm moving statistics of a model, nested models included."""
-    statistics = []
-    for layer in network.layers:
-        if isinstance(layer, keras.Model):
-            statistics += bn_moving_statistics(layer)
-        elif isinstance(layer, keras.layers.BatchNormalization):
-            statistics += [layer.moving_mean, layer.moving_variance]
-    return statistics
-
-
-def run_phase(model, phase, batch, mode):
-    """Runs one phase alone, eagerly or as the compiled step of `fit()`."""
-    if mode == "eager":
-        return getattr(model, phase)(batch)
-    model.phases = (phase,)
-    return model.fit(batch, batch_size=len(batch), epochs=1, verbose=0)
 
 
 # NumPy references of the loss terms.
