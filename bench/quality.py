@@ -153,8 +153,8 @@ def bench_model(name, dataset, args):
     timer = EpochTimer()
     start = time.perf_counter()
     model.fit(
-        x_train, epochs=epochs, batch_size=spec["batch_size"], verbose=0,
-        callbacks=[timer],
+        x_train, epochs=epochs, batch_size=spec["batch_size"],
+        verbose=args.verbose, callbacks=[timer],
     )
     train_seconds = time.perf_counter() - start
     steady = timer.epoch_seconds[1:] or timer.epoch_seconds
@@ -280,6 +280,8 @@ def main():
     parser.add_argument("--classifiers", action="store_true",
                         help="The reference classifiers' accuracy.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=0,
+                        help="fit() verbosity; 2 prints a line per epoch.")
     parser.add_argument("--output", default=RESULTS, help="JSON lines file.")
     parser.add_argument("--table", help="Write the markdown table here.")
     args = parser.parse_args()
