@@ -175,6 +175,49 @@ def test_losses_and_accuracy_match_numpy_reference():
     np.testing.assert_allclose(float(logs["d_g_z2"]), fake_scores.mean(), rtol=1e-5)
 
 
+@keras.saving.register_keras_serializable(package="tests")
+class BatchNormDiscriminatorGAN(GAN):
+    """A GAN whose MLP discriminator has BatchNorm, like the DCGAN's."""
+
+    def build_discriminator(self):
+        images = keras.Input(shape=self.input_shape)
+        x = keras.layers.Flatten()(images)
+        x = keras.layers.Dense(16)(x)
+        x = keras.layers.BatchNormalization(momentum=0.8)(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+        scores = keras.layers.Dense(1, activation="sigmoid")(x)
+        return keras.Model(images, scores, name="discriminator")
+
+
+def test_generator_step_scores_fakes_with_the_discriminator_in_training_mode():
+    # The frozen discriminator must be the function its own step trains:
+    # BatchNorm on the fake batch's statistics, not on moving statistics
+    # (inference mode, what `trainable = False` means on Keras 3).
+    keras.utils.set_random_seed(0)
+    model = BatchNormDiscriminatorGAN(
+        latent_dim=8, generator_units=(16, 32), seed=1
+    )
+    model.compile()
+    real = batch_for(model, size=32)
+    model.discriminator_step(real)
+    state = model.latent_sampler.seed_generator.state
+    saved_state = ops.convert_to_numpy(state).copy()
+    z2 = ops.convert_to_numpy(model.latent_sampler.sample(32))
+    state.assign(saved_state)
+    fake = numpy_forward(model.generator, z2, training=True)
+    batch_scores = numpy_forward(model.discriminator, fake, training=True)[:, 0]
+    moving_scores = numpy_forward(model.discriminator, fake, training=False)[:, 0]
+    discriminator_before = snapshot(model.discriminator.variables)
+
+    logs = model.generator_step(real)
+
+    np.testing.assert_allclose(
+        float(logs["g_loss"]), -np.log(batch_scores).mean(), rtol=1e-5
+    )
+    assert abs(float(logs["g_loss"]) + np.log(moving_scores).mean()) > 1e-3
+    assert_unchanged(discriminator_before, model.discriminator.variables)
+
+
 def test_evaluate_reports_the_same_metrics_without_updating():
     model = make_model("gan")
     batch = batch_for(model)

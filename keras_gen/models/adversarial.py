@@ -91,15 +91,19 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
        is `0.5 * (BCE(1, D(x)) + BCE(0, D(G(z1))))`, Keras-GAN's `d_loss`.
     2. `generator_step`: on fresh noise `z2`, the loss is
        `BCE(1, D(G(z2)))` (the non-saturating loss `-log D(G(z))`), with the
-       generator in training mode and the discriminator frozen: it gets no
-       gradients and runs with `training=False`, so its BatchNorm layers use
-       (and do not update) their moving statistics and its dropout is off.
-       Every discriminator variable stays bit-identical. This is what
-       Keras-GAN's `combined` model with `discriminator.trainable = False`
-       means to do. (The PyTorch DCGAN example differs on both counts: it
-       reuses one training-mode fake batch for both updates and leaves the
-       discriminator in training mode in the generator update, so that
-       update also moves the discriminator's BatchNorm statistics.)
+       generator in training mode and the discriminator frozen
+       (`frozen_discriminator()`): it runs in training mode, so the
+       generator is scored by the same function the discriminator step
+       trains (BatchNorm on this batch's statistics, dropout on), but it
+       gets no gradients and its call is stateless, so every discriminator
+       variable, BatchNorm moving statistics and dropout seeds included,
+       stays bit-identical. This is what Keras-GAN's `combined` model with
+       `discriminator.trainable = False` did on Keras 2. (On Keras 3,
+       `trainable = False` also switches BatchNorm to inference mode; scoring
+       fakes with moving statistics that mix real and fake batches made the
+       DCGAN collapse. The PyTorch DCGAN example reuses one training-mode
+       fake batch for both updates and lets the generator update move the
+       discriminator's BatchNorm statistics.)
 
     Metrics (per-epoch means of the per-step values):
 
@@ -375,19 +379,49 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
         }
         return loss, logs
 
+    def frozen_discriminator(self, inputs):
+        """Runs the discriminator as the frozen player of a generator update.
+
+        The discriminator runs in training mode, as in its own update, so the
+        generator learns from the function the discriminator step trained.
+        The call is stateless: the BatchNorm moving statistics and dropout
+        seed states it would update are discarded, and
+        `gradients.minimize` differentiates the generator's variables only,
+        so nothing of the discriminator changes.
+
+        Args:
+            inputs: What the discriminator takes (fake images, or codes).
+
+        Returns:
+            The discriminator's outputs.
+        """
+        discriminator = self.discriminator
+        outputs, _ = discriminator.stateless_call(
+            [variable.value for variable in discriminator.trainable_variables],
+            [variable.value for variable in discriminator.non_trainable_variables],
+            inputs,
+            training=True,
+        )
+        return outputs
+
     def compute_generator_loss(self, noise, training=True):
         """The non-saturating generator loss with a frozen discriminator.
 
         Args:
-            noise: Batch of latent vectors.
-            training: Whether the generator runs in training mode. The
-                discriminator never does here.
+            noise: Batch of latent vectors (or, for the adversarial
+                autoencoders, the images the encoder turns into codes).
+            training: Whether the update runs: the generator in training mode
+                and the discriminator frozen (`frozen_discriminator()`).
+                `False` (evaluation) runs both in inference mode.
 
         Returns:
             `(loss, logs)`, `logs` a dict with `d_g_z2`.
         """
         fake_images = self.generator(noise, training=training)
-        fake_scores = self.discriminator(fake_images, training=False)
+        if training:
+            fake_scores = self.frozen_discriminator(fake_images)
+        else:
+            fake_scores = self.discriminator(fake_images, training=False)
         loss = binary_crossentropy(1.0, fake_scores)
         return loss, {"d_g_z2": ops.mean(fake_scores)}
 

@@ -131,8 +131,9 @@ class AdversarialAutoencoder(AdversarialModel):
     3. `regularization_step`: the encoder, as the generator of this game and
        in training mode, minimizes `g_loss = BCE(1, D(q(x)))` (`g_optimizer`,
        Adam(8e-4), a second optimizer on the encoder as in the post). The
-       discriminator is frozen: no gradient, inference mode, every variable
-       bit-identical (the post leaves its dropout on here). The decoder is
+       discriminator is frozen (`frozen_discriminator()`): training mode,
+       so its dropout is on as in the post, but no gradient and a stateless
+       call, so every variable stays bit-identical. The decoder is
        not used.
 
     These phases reuse `AdversarialModel`: `model.generator` is the encoder
@@ -431,7 +432,7 @@ class AdversarialAutoencoder(AdversarialModel):
         """
         batch = self._as_batch(batch)
         # `compute_generator_loss` runs `self.generator`, the encoder, in
-        # training mode and the discriminator in inference mode.
+        # training mode and the discriminator frozen.
         loss, _ = gradients.minimize(
             lambda: self.compute_generator_loss(batch["x"]),
             self.generator.trainable_variables,

@@ -129,9 +129,10 @@ class EBGAN(AdversarialModel):
     2. `generator_step` updates the generator on `mean(C(G(z2)))`, plus
        `pull_away_weight * PT` (`pull_away_term` on the cost network's
        embeddings `Enc(G(z2))`) when `pull_away_weight > 0` ("EBGAN-PT").
-       The cost network is frozen: it gets no gradients and runs with
-       `training=False`, so every one of its variables stays bit-identical
-       (in a subclass with BatchNorm, its moving statistics too).
+       The cost network is frozen (`frozen_discriminator()`): it runs in
+       training mode, but gets no gradients and its call is stateless, so
+       every one of its variables stays bit-identical (in a subclass with
+       BatchNorm, its moving statistics too).
 
     Scale: the energy of tanh outputs and data in [-1, 1] lies in [0, 4],
     so pick the margin on that scale. The paper's energy is a
@@ -410,7 +411,9 @@ class EBGAN(AdversarialModel):
     def compute_generator_loss(self, noise, training=True):
         """The generator's loss `mean(C(G(z))) + pull_away_weight * PT`.
 
-        The cost network is frozen: it runs with `training=False`.
+        The cost network is frozen (`frozen_discriminator()`) when
+        `training` is true; in evaluation both networks run in inference
+        mode.
 
         Args:
             noise: Batch of latent vectors.
@@ -421,7 +424,10 @@ class EBGAN(AdversarialModel):
             used, else empty.
         """
         fake_images = self.generator(noise, training=training)
-        outputs = self.discriminator(fake_images, training=False)
+        if training:
+            outputs = self.frozen_discriminator(fake_images)
+        else:
+            outputs = self.discriminator(fake_images, training=False)
         loss = ops.mean(outputs["energy"])
         logs = {}
         if self.pull_away_weight > 0:
