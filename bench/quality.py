@@ -16,6 +16,10 @@ for the shortened runs a 2-core CPU can afford):
 | vae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | latent 2, hidden 512, BCE |
 | gan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | latent 100 |
 | dcgan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN 28x28 |
+| ebgan | MNIST | 30 | 64 | Adam 1e-3 cost, 2e-4 generator | MLP, margin 0.5, pull-away 0.1 |
+| aae | MNIST | 20 | 100 | Adam 6e-4 / 8e-4 / 8e-4 | latent 2, Gaussian prior std 5 |
+| aae_supervised | MNIST | 20 | 100 | as aae | labels to the decoder |
+| aae_semi_supervised | MNIST | 20 | 100 | as aae, classification Adam 1e-3 | 100 labels, latent 10 |
 
 Metrics:
 
@@ -24,6 +28,9 @@ Metrics:
   Classifier Distance, not the FID), classifier score, classes covered,
   class KL (nats), sample precision and recall (k = 3);
 - autoencoders: test reconstruction MSE (per pixel) and BCE (nats/image);
+- semi-supervised AAE: test classification error (%) with 100 labels (the
+  adversarial autoencoders also get the sample-quality metrics, decoding
+  prior samples; the supervised one with uniformly drawn labels);
 - VAE: test negative ELBO (nats, Bernoulli likelihood on [0, 1] grey levels,
   10 draws of z per image) and the importance-weighted NLL with
   `--iwae_samples` (5000) draws on the first `--nll_examples` (1000) test
@@ -55,7 +62,7 @@ import numpy as np
 
 import keras_gen
 from keras_gen import evaluation
-from keras_gen.data import load_dataset
+from keras_gen.data import labelled_split, load_dataset
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_quality.jsonl")
 
@@ -95,6 +102,36 @@ SPECS = {
         "layout": "image", "value_range": (-1.0, 1.0),
         "build": lambda seed: keras_gen.DCGAN(
             input_shape=(28, 28, 1), latent_dim=100, seed=seed
+        ),
+        "compile": lambda model: model.compile(),
+    },
+    "ebgan": {
+        "datasets": ("mnist",), "epochs": 30, "batch_size": 64,
+        "layout": "flat", "value_range": (-1.0, 1.0),
+        "build": lambda seed: keras_gen.EBGAN(
+            latent_dim=100, margin=0.5, pull_away_weight=0.1, seed=seed
+        ),
+        "compile": lambda model: model.compile(),
+    },
+    # The adversarial autoencoders' defaults: the Paperspace post's networks
+    # and learning rates, Gaussian prior with std 5, batch 100.
+    "aae": {
+        "datasets": ("mnist",), "epochs": 20, "batch_size": 100,
+        "layout": "flat", "value_range": (0.0, 1.0),
+        "build": lambda seed: keras_gen.AdversarialAutoencoder(seed=seed),
+        "compile": lambda model: model.compile(),
+    },
+    "aae_supervised": {
+        "datasets": ("mnist",), "epochs": 20, "batch_size": 100,
+        "layout": "flat", "value_range": (0.0, 1.0), "labels": "all",
+        "build": lambda seed: keras_gen.SupervisedAdversarialAutoencoder(seed=seed),
+        "compile": lambda model: model.compile(),
+    },
+    "aae_semi_supervised": {
+        "datasets": ("mnist",), "epochs": 20, "batch_size": 100,
+        "layout": "flat", "value_range": (0.0, 1.0), "labels": 100,
+        "build": lambda seed: keras_gen.SemiSupervisedAdversarialAutoencoder(
+            seed=seed
         ),
         "compile": lambda model: model.compile(),
     },
@@ -138,23 +175,40 @@ def rounded(results, digits=4):
     }
 
 
+def training_data(spec, x_train, y_train, args):
+    """The positional `fit()` inputs: images, images and labels, or the
+    semi-supervised batches (`spec["labels"]` class-balanced labels)."""
+    labels = spec.get("labels")
+    if labels is None:
+        return (x_train,)
+    if labels == "all":
+        return (x_train, y_train)
+    (x_labelled, y_labelled), (x_unlabelled, _) = labelled_split(
+        x_train, y_train, labels, seed=args.seed
+    )
+    return (keras_gen.make_semi_supervised_dataset(
+        x_unlabelled, x_labelled, y_labelled, batch_size=spec["batch_size"],
+        seed=args.seed,
+    ),)
+
+
 def bench_model(name, dataset, args):
     spec = SPECS[name]
     epochs = args.epochs or spec["epochs"]
     low, high = spec["value_range"]
-    (x_train, _), (x_test, _) = load_dataset(
+    (x_train, y_train), (x_test, y_test) = load_dataset(
         dataset, layout=spec["layout"], value_range=(low, high)
     )
     if args.train_examples:
-        x_train = x_train[: args.train_examples]
+        x_train, y_train = x_train[: args.train_examples], y_train[: args.train_examples]
     keras.utils.set_random_seed(args.seed)
     model = spec["build"](args.seed)
     spec["compile"](model)
     timer = EpochTimer()
     start = time.perf_counter()
     model.fit(
-        x_train, epochs=epochs, batch_size=spec["batch_size"],
-        verbose=args.verbose, callbacks=[timer],
+        *training_data(spec, x_train, y_train, args), epochs=epochs,
+        batch_size=spec["batch_size"], verbose=args.verbose, callbacks=[timer],
     )
     train_seconds = time.perf_counter() - start
     steady = timer.epoch_seconds[1:] or timer.epoch_seconds
@@ -173,6 +227,10 @@ def bench_model(name, dataset, args):
             value_range=spec["value_range"], seed=args.seed,
         )))
         row["num_samples"] = args.num_samples
+    if name == "aae_semi_supervised":
+        error = model.classification_error(x_test, y_test)
+        row["test_error_percent"] = round(100 * error, 2)
+        row["num_labels"] = spec["labels"]
     if name in ("autoencoder", "denoising_autoencoder", "vae"):
         errors = evaluation.reconstruction_error(model, x_test)
         row["test_mse"] = round(errors["mse"], 5)
@@ -229,6 +287,7 @@ COLUMNS = (
     ("test_mse", "test MSE", "{:.4f}"),
     ("test_negative_elbo_nats", "-ELBO (nats)", "{:.1f}"),
     ("test_iwae_nll_nats", "IWAE NLL (nats)", "{:.1f}"),
+    ("test_error_percent", "test error (%)", "{:.2f}"),
     ("test_accuracy", "test accuracy", "{:.4f}"),
 )
 
