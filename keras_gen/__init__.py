@@ -15,6 +15,7 @@ from keras_gen.models import EBGAN
 from keras_gen.models import GAN
 from keras_gen.models import GenerativeModel
 from keras_gen.models import SemiSupervisedAdversarialAutoencoder
+from keras_gen.models import SemiSupervisedBatches
 from keras_gen.models import SupervisedAdversarialAutoencoder
 from keras_gen.models import VariationalAutoencoder
 from keras_gen.models import make_semi_supervised_dataset
@@ -29,6 +30,7 @@ __all__ = [
     "GAN",
     "GenerativeModel",
     "SemiSupervisedAdversarialAutoencoder",
+    "SemiSupervisedBatches",
     "SupervisedAdversarialAutoencoder",
     "VariationalAutoencoder",
     "callbacks",

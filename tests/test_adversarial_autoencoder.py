@@ -1,10 +1,18 @@
 """Adversarial autoencoders: frozen phases, NumPy losses, save/load, training."""
 
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
+import keras_gen
 from keras_gen import priors
 from keras_gen.callbacks.images import as_images, tile_images, to_uint8
 from keras_gen.callbacks.style_grid import StyleGrid
@@ -12,6 +20,7 @@ from keras_gen.models import AdversarialModel
 from keras_gen.models.adversarial_autoencoder import AdversarialAutoencoder
 from keras_gen.models.semi_supervised_adversarial_autoencoder import (
     SemiSupervisedAdversarialAutoencoder,
+    SemiSupervisedBatches,
     make_semi_supervised_dataset,
 )
 from keras_gen.models.supervised_adversarial_autoencoder import (
@@ -566,6 +575,172 @@ def test_supervised_fit_rejects_bad_labels(make_bad_y, pattern):
     assert int(model.ae_optimizer.iterations) == 0
 
 
+def identified(size, seed=0):
+    """Random inputs and labels; row `i`'s first pixel is `i / 1000`."""
+    x, y = data_for(size, seed)
+    x[:, 0] = np.arange(size) / 1000
+    return x, y
+
+
+def rows_of(x):
+    """The rows of `identified` inputs, read back from their first pixel."""
+    return np.rint(np.reshape(x, (len(x), -1))[:, 0] * 1000).astype(int)
+
+
+def epoch_of(dataset):
+    """The batches of the dataset's current epoch, read by index."""
+    return [dataset[index] for index in range(len(dataset))]
+
+
+def test_semi_supervised_dataset_is_a_py_dataset_of_numpy_dicts():
+    x, y = identified(25)
+    dataset = make_semi_supervised_dataset(x, x[:4], y[:4], batch_size=10, seed=0)
+    assert isinstance(dataset, SemiSupervisedBatches)
+    assert isinstance(dataset, keras.utils.PyDataset)
+    assert keras_gen.SemiSupervisedBatches is SemiSupervisedBatches
+    assert keras_gen.models.SemiSupervisedBatches is SemiSupervisedBatches
+    # Keras' defaults, set by `PyDataset.__init__` (Keras warns when a
+    # subclass skips it): batches made in the calling thread.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        settings = (dataset.workers, dataset.use_multiprocessing,
+                    dataset.max_queue_size)
+    assert settings == (1, False, 10)
+    assert len(dataset) == dataset.num_batches == 3
+    elements = list(dataset)  # One epoch, as PyDataset iterates.
+    assert [len(e["x"]) for e in elements] == [10, 10, 5]  # One pass over x.
+    for element in elements:
+        assert set(element) == {"x", "x_labelled", "y_labelled"}
+        assert all(type(value) is np.ndarray for value in element.values())
+        assert element["x"].dtype == "float32" and element["x"].shape[1:] == (784,)
+        assert element["x_labelled"].shape == (4, 784)
+        assert element["x_labelled"].dtype == "float32"
+        assert element["y_labelled"].shape == (4,)
+        assert element["y_labelled"].dtype == "int32"
+        # Every label, shuffled, with its own input.
+        order = rows_of(element["x_labelled"])
+        assert sorted(order) == [0, 1, 2, 3]
+        np.testing.assert_array_equal(element["x_labelled"], x[order])
+        np.testing.assert_array_equal(element["y_labelled"], y[order])
+    for index in (-1, 2):
+        np.testing.assert_array_equal(dataset[index]["x"], elements[2]["x"])
+    with pytest.raises(IndexError, match=r"out of range: 3 .*3 batches"):
+        dataset[3]
+    # Other dtypes and image-shaped inputs come out as float32 / int32.
+    images = x.astype("float64").reshape(-1, 28, 28, 1)
+    dataset = make_semi_supervised_dataset(
+        images, images[:6], y[:6].astype("int64"), batch_size=8,
+        labelled_batch_size=5,
+    )
+    element = dataset[3]
+    assert element["x"].shape == (1, 28, 28, 1) and element["x"].dtype == "float32"
+    assert element["x_labelled"].shape == (5, 28, 28, 1)
+    assert element["x_labelled"].dtype == "float32"
+    assert element["y_labelled"].shape == (5,)
+    assert element["y_labelled"].dtype == "int32"
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_semi_supervised_epochs_pass_once_over_the_unlabelled_inputs(shuffle):
+    x, y = identified(25)
+    dataset = make_semi_supervised_dataset(
+        x, x[:4], y[:4], batch_size=10, shuffle=shuffle, seed=3
+    )
+    orders = []
+    for epoch in range(4):
+        assert dataset.epoch == epoch
+        batches = epoch_of(dataset)
+        assert [len(b["x"]) for b in batches] == [10, 10, 5]
+        rows = np.concatenate([rows_of(b["x"]) for b in batches])
+        assert sorted(rows) == list(range(25))  # Each exactly once.
+        np.testing.assert_array_equal(
+            np.concatenate([b["x"] for b in batches]), x[rows]
+        )
+        orders.append(tuple(rows))
+        dataset.on_epoch_end()
+    if shuffle:  # A new order on every epoch.
+        assert len(set(orders)) == 4, orders
+        assert tuple(range(25)) not in orders
+    else:
+        assert set(orders) == {tuple(range(25))}
+
+
+def labelled_stream(dataset, x_labelled, y_labelled):
+    """The rows of the labelled batches of the current epoch, in order."""
+    rows = []
+    for batch in epoch_of(dataset):
+        assert batch["x_labelled"].shape == (dataset.labelled_batch_size, 784)
+        batch_rows = rows_of(batch["x_labelled"])
+        np.testing.assert_array_equal(batch["x_labelled"], x_labelled[batch_rows])
+        np.testing.assert_array_equal(batch["y_labelled"], y_labelled[batch_rows])
+        rows.extend(batch_rows)
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_semi_supervised_labelled_batches_cycle_through_the_labels(shuffle):
+    x_u, _ = data_for(40)
+    x_l, y_l = identified(7, seed=1)
+    # 8 batches of 3 labelled examples: 24 draws, 3 passes over the 7 and
+    # 3 examples into a 4th; a batch may span two passes.
+    dataset = make_semi_supervised_dataset(
+        x_u, x_l, y_l, batch_size=5, labelled_batch_size=3, shuffle=shuffle,
+        seed=0,
+    )
+    first_passes = []
+    for epoch in range(3):
+        stream = labelled_stream(dataset, x_l, y_l)
+        assert len(stream) == 24
+        passes = [tuple(stream[start : start + 7]) for start in (0, 7, 14)]
+        for pass_ in passes:
+            assert sorted(pass_) == list(range(7))  # Every label once a pass.
+        assert len(set(stream[21:])) == 3
+        if shuffle:
+            # Reshuffled on every pass, restarting with each epoch.
+            assert len(set(passes)) == 3, passes
+        else:
+            np.testing.assert_array_equal(stream, np.arange(24) % 7)
+        first_passes.append(passes[0])
+        dataset.on_epoch_end()
+    assert len(set(first_passes)) == (3 if shuffle else 1)
+
+
+def test_semi_supervised_dataset_is_deterministic_under_its_seed():
+    x, y = identified(25)
+
+    def epochs(seed, indices=None, num_epochs=3):
+        dataset = make_semi_supervised_dataset(
+            x, x[:7], y[:7], batch_size=10, labelled_batch_size=3, seed=seed
+        )
+        result = []
+        for _ in range(num_epochs):
+            batches = {i: dataset[i] for i in indices or range(len(dataset))}
+            result.append([batches[i] for i in sorted(batches)])
+            dataset.on_epoch_end()
+        return result
+
+    def assert_same(a, b):
+        for epoch_a, epoch_b in zip(a, b, strict=True):
+            for batch_a, batch_b in zip(epoch_a, epoch_b, strict=True):
+                for key in batch_a:
+                    np.testing.assert_array_equal(batch_a[key], batch_b[key])
+
+    def differ(a, b):
+        try:
+            assert_same(a, b)
+        except AssertionError:
+            return True
+        return False
+
+    reference = epochs(seed=0)
+    assert_same(epochs(seed=0), reference)
+    # A batch depends on the epoch and its index only, not on what was read.
+    assert_same(epochs(seed=0, indices=[2, 0, 1, 0, 2]), reference)
+    assert differ(epochs(seed=1), reference)
+    assert differ(epochs(seed=None), epochs(seed=None))
+    assert differ(reference[1:], reference[:-1])  # Reshuffled per epoch.
+
+
 @pytest.mark.parametrize(
     "arguments, pattern",
     [
@@ -582,28 +757,96 @@ def test_supervised_fit_rejects_bad_labels(make_bad_y, pattern):
         (lambda x, y: (x, x[:4], y[:4], {"labelled_batch_size": 5}),
          r"`labelled_batch_size` cannot exceed.*4"),
         (lambda x, y: (list(x), x[:4], y[:4], {}), r"`x_unlabelled` must be an array"),
+        (lambda x, y: (x, x[:4], y[:4], {"batch_size": 0}),
+         r"`batch_size` must be a positive integer"),
+        (lambda x, y: (x, x[:4], y[:4], {"labelled_batch_size": 2.5}),
+         r"`labelled_batch_size` must be a positive integer"),
+        (lambda x, y: (x, x[:4], y[:4], {"num_classes": 1}),
+         r"`num_classes` must be at least 2"),
+        (lambda x, y: (x, x[:4], y[:4], {"seed": -1}),
+         r"`seed` must be a non-negative integer or None. Received: seed=-1"),
+        (lambda x, y: (x, x[:4], y[:4], {"seed": 1.5}),
+         r"`seed` must be a non-negative integer or None"),
     ],
 )
-def test_semi_supervised_dataset_rejects_bad_input(arguments, pattern):
+@pytest.mark.parametrize("build", [make_semi_supervised_dataset, SemiSupervisedBatches])
+def test_semi_supervised_dataset_rejects_bad_input(build, arguments, pattern):
     x_u, x_l, y_l, kwargs = arguments(*data_for())
     with pytest.raises(ValueError, match=pattern):
-        make_semi_supervised_dataset(x_u, x_l, y_l, **kwargs)
+        build(x_u, x_l, y_l, **kwargs)
 
 
-def test_semi_supervised_dataset_pairs_batches():
-    x, y = data_for(25)
+def test_semi_supervised_fit_runs_one_step_per_batch():
+    model = make_model("semi_supervised")
+    x, y = identified(25)
     dataset = make_semi_supervised_dataset(x, x[:4], y[:4], batch_size=10, seed=0)
-    elements = list(dataset.as_numpy_iterator())
-    assert [len(e["x"]) for e in elements] == [10, 10, 5]  # One pass over x.
-    for element in elements:
-        assert element["x_labelled"].shape == (4, 784)
-        # Every label, shuffled, with its own input.
-        order = [int(np.argmax((x[:4] == row).all(1))) for row in element["x_labelled"]]
-        assert sorted(order) == [0, 1, 2, 3]
-        np.testing.assert_array_equal(element["y_labelled"], y[:4][order])
-    np.testing.assert_array_equal(
-        np.sort(np.concatenate([e["x"] for e in elements]), axis=0), np.sort(x, axis=0)
+    history = model.fit(
+        dataset, epochs=2, validation_data=(x[:8], y[:8]), verbose=0
+    ).history
+    for name in ("ae_optimizer", "d_optimizer", "g_optimizer", "c_optimizer"):
+        assert int(model.get_optimizer(name).iterations) == 6, name
+    assert set(history) == SEMI_METRICS | {f"val_{name}" for name in SEMI_METRICS}
+    assert all(np.isfinite(v).all() for v in history.values())
+    assert dataset.epoch >= 2  # fit() ended its epochs: new shufflings.
+
+
+# Trains with PyTorch in a fresh interpreter (Keras picks the backend at
+# import) where TensorFlow cannot be imported at all.
+TORCH_WITHOUT_TENSORFLOW = textwrap.dedent(
+    """
+    import sys
+    sys.modules["tensorflow"] = None  # `import tensorflow` now fails.
+    import keras
+    import numpy as np
+    import keras_gen
+
+    assert keras.backend.backend() == "torch", keras.backend.backend()
+    rng = np.random.default_rng(0)
+    x = rng.random((50, 784), dtype="float32")
+    y = rng.integers(0, 10, 50)
+    dataset = keras_gen.make_semi_supervised_dataset(
+        x, x[:8], y[:8], batch_size=20, seed=0
     )
+    batches = list(dataset)
+    assert [len(b["x"]) for b in batches] == [20, 20, 10]
+    assert all(b["y_labelled"].dtype == "int32" for b in batches)
+    print("dataset ok")
+    if sys.argv[1] != "train":  # keras_gen.gradients cannot train on torch.
+        sys.exit(0)
+    keras.utils.set_random_seed(0)
+    model = keras_gen.SemiSupervisedAdversarialAutoencoder(
+        hidden_units=(32, 32), discriminator_units=(16, 16), latent_dim=3, seed=1
+    )
+    model.compile()
+    history = model.fit(
+        dataset, epochs=2, validation_data=(x[:20], y[:20]), verbose=0
+    ).history
+    assert int(model.get_optimizer("c_optimizer").iterations) == 6
+    assert all(np.isfinite(v).all() for v in history.values()), history
+    assert "val_classification_acc" in history, history
+    assert sys.modules["tensorflow"] is None
+    assert not [m for m in sys.modules if m.startswith("tensorflow.")]
+    print("trained ok")
+    """
+)
+
+
+def test_semi_supervised_trains_on_torch_without_tensorflow():
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed (pip install torch)")
+    train = "torch" in getattr(keras_gen.gradients, "SUPPORTED_BACKENDS", ())
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    result = subprocess.run(
+        [sys.executable, "-c", TORCH_WITHOUT_TENSORFLOW,
+         "train" if train else "iterate"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "dataset ok" in result.stdout
+    if not train:
+        pytest.skip("The dataset works on torch without TensorFlow, but "
+                    "keras_gen.gradients cannot train on torch yet")
+    assert result.stdout.strip().endswith("trained ok")
 
 
 def test_semi_supervised_model_explains_how_to_feed_it():

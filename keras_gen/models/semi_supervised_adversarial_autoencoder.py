@@ -1,9 +1,10 @@
 """The semi-supervised adversarial autoencoder: a classifier from few labels.
 
-Training data comes as a `tf.data.Dataset` of dicts built by
-`make_semi_supervised_dataset()`: each element holds a batch of unlabelled
-inputs (the reconstruction and regularization phases) and a batch of the
-few labelled ones (the classification phase).
+Training data comes as a `keras.utils.PyDataset` of dicts built by
+`make_semi_supervised_dataset()` (a `SemiSupervisedBatches`, backend-neutral:
+no TensorFlow needed): each element holds a batch of unlabelled inputs (the
+reconstruction and regularization phases) and a batch of the few labelled
+ones (the classification phase).
 
 ```python
 (x_train, y_train), (x_test, y_test) = keras_gen.data.load_dataset()
@@ -15,6 +16,10 @@ model.fit(dataset, epochs=100, validation_data=(x_test, y_test))
 print(model.classification_error(x_test, y_test))
 ```
 """
+
+import numbers
+import operator
+import threading
 
 import keras
 import numpy as np
@@ -56,15 +61,22 @@ def make_semi_supervised_dataset(
     batch of them with a batch of labelled examples drawn from the labelled
     set repeated forever (reshuffled on every pass), so with 100 labels the
     classification phase sees every label many times per epoch, as in the
-    Paperspace post's loop over zipped loaders. The elements are dicts:
+    Paperspace post's loop over zipped loaders. The elements are dicts of
+    NumPy arrays:
 
-    - `"x"`: unlabelled inputs, `(batch_size, *input_shape)` (the last
-      batch may be smaller);
-    - `"x_labelled"`: labelled inputs, `(labelled_batch_size, *input_shape)`;
-    - `"y_labelled"`: their integer labels, `(labelled_batch_size,)`.
+    - `"x"`: unlabelled inputs, `(batch_size, *input_shape)`, float32 (the
+      last batch may be smaller);
+    - `"x_labelled"`: labelled inputs, `(labelled_batch_size, *input_shape)`,
+      float32;
+    - `"y_labelled"`: their integer labels, `(labelled_batch_size,)`, int32.
 
     The arrays are checked here (shapes, NaN, values in [0, 1], labels in
     range), since `fit()` cannot scan a dataset.
+
+    The result is a `keras.utils.PyDataset`, so it feeds `fit()` on every
+    backend, without TensorFlow. It shuffles with a NumPy generator seeded
+    from `seed` and the epoch number, and reshuffles when `fit()` ends an
+    epoch (`on_epoch_end()`): the same seed gives the same batches.
 
     Args:
         x_unlabelled: Inputs without labels, values in [0, 1]. They may
@@ -76,43 +88,180 @@ def make_semi_supervised_dataset(
             `min(batch_size, len(x_labelled))`.
         num_classes: Number of classes.
         shuffle: Whether to shuffle both sets on every pass.
-        seed: Integer seed of the shuffling.
+        seed: Non-negative integer seed of the shuffling, or `None` for a
+            different shuffling on every call.
 
     Returns:
-        A `tf.data.Dataset` of dicts, for `model.fit()`.
+        A `SemiSupervisedBatches` (a `keras.utils.PyDataset`) of dicts, for
+        `model.fit()`. `len()` gives the batches per epoch; `dataset[i]`
+        the `i`-th batch of the current epoch.
     """
-    import tensorflow as tf  # tf.data feeds fit() on every backend.
+    return SemiSupervisedBatches(
+        x_unlabelled,
+        x_labelled,
+        y_labelled,
+        batch_size=batch_size,
+        labelled_batch_size=labelled_batch_size,
+        num_classes=num_classes,
+        shuffle=shuffle,
+        seed=seed,
+    )
 
-    batch_size = check_positive_int(batch_size, "batch_size")
-    num_classes = check_num_classes(num_classes)
-    x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled")
-    x_labelled = _check_inputs(
-        x_labelled, "x_labelled", input_shape=x_unlabelled.shape[1:]
-    )
-    y_labelled = priors.check_label_array(
-        y_labelled, "y_labelled", num_classes, len(x_labelled)
-    )
-    if labelled_batch_size is None:
-        labelled_batch_size = min(batch_size, len(x_labelled))
-    labelled_batch_size = check_positive_int(labelled_batch_size, "labelled_batch_size")
-    if labelled_batch_size > len(x_labelled):
-        raise ValueError(
-            "`labelled_batch_size` cannot exceed the number of labelled "
-            f"examples, {len(x_labelled)}. Received: "
-            f"labelled_batch_size={labelled_batch_size}"
+
+class SemiSupervisedBatches(keras.utils.PyDataset):
+    """The batches of `make_semi_supervised_dataset()`, a Keras `PyDataset`.
+
+    See `make_semi_supervised_dataset()` for the arguments and the elements.
+    Batch `i` of epoch `e` is a pure function of `(seed, e, i)`: `dataset[i]`
+    can be read in any order, from several threads, and twice over. Epoch
+    `e`'s unlabelled order is one permutation; its labelled stream is a
+    sequence of permutations of the labelled set (one per pass), cut into
+    `labelled_batch_size` pieces, restarting with each epoch.
+
+    Attributes:
+        epoch: The epoch whose batches `dataset[i]` returns, from 0;
+            `on_epoch_end()` moves to the next one. `fit()` calls it after
+            each epoch and once before the first, so `fit(epochs=2)` trains
+            on epochs 1 and 2 and leaves `epoch` at 3; a second `fit()`
+            goes on with new shufflings.
+    """
+
+    # Permutations kept per dataset: a few epochs' unlabelled orders and
+    # a few labelled passes (a batch spans at most two of them).
+    _CACHE_SIZE = 4
+
+    def __init__(
+        self,
+        x_unlabelled,
+        x_labelled,
+        y_labelled,
+        batch_size=100,
+        labelled_batch_size=None,
+        num_classes=10,
+        shuffle=True,
+        seed=0,
+    ):
+        # Keras' defaults: one worker, batches made in the calling thread.
+        super().__init__()
+        batch_size = check_positive_int(batch_size, "batch_size")
+        num_classes = check_num_classes(num_classes)
+        x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled")
+        x_labelled = _check_inputs(
+            x_labelled, "x_labelled", input_shape=x_unlabelled.shape[1:]
+        )
+        y_labelled = priors.check_label_array(
+            y_labelled, "y_labelled", num_classes, len(x_labelled)
+        )
+        if labelled_batch_size is None:
+            labelled_batch_size = min(batch_size, len(x_labelled))
+        labelled_batch_size = check_positive_int(
+            labelled_batch_size, "labelled_batch_size"
+        )
+        if labelled_batch_size > len(x_labelled):
+            raise ValueError(
+                "`labelled_batch_size` cannot exceed the number of labelled "
+                f"examples, {len(x_labelled)}. Received: "
+                f"labelled_batch_size={labelled_batch_size}"
+            )
+        if seed is None:
+            seed = np.random.SeedSequence().entropy
+        elif (
+            isinstance(seed, bool)
+            or not isinstance(seed, numbers.Integral)
+            or seed < 0
+        ):
+            raise ValueError(
+                "`seed` must be a non-negative integer or None. Received: "
+                f"seed={seed!r}"
+            )
+        self.x_unlabelled = x_unlabelled
+        self.x_labelled = x_labelled
+        self.y_labelled = y_labelled
+        self.batch_size = batch_size
+        self.labelled_batch_size = labelled_batch_size
+        self.num_classes = num_classes
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.epoch = 0
+        self._lock = threading.Lock()
+        self._unlabelled_orders = {}
+        self._labelled_orders = {}
+
+    def __len__(self):
+        return -(-len(self.x_unlabelled) // self.batch_size)
+
+    def __getitem__(self, index):
+        index = operator.index(index)
+        num_batches = len(self)
+        if index < 0:
+            index += num_batches
+        if not 0 <= index < num_batches:
+            raise IndexError(
+                f"Batch index out of range: {index} (the epoch has "
+                f"{num_batches} batches)"
+            )
+        epoch = self.epoch  # Read once: another thread may end the epoch.
+        start = index * self.batch_size
+        rows = self._unlabelled_order(epoch)[start : start + self.batch_size]
+        labelled_rows = self._labelled_rows(epoch, index)
+        return {
+            "x": self.x_unlabelled[rows],
+            "x_labelled": self.x_labelled[labelled_rows],
+            "y_labelled": self.y_labelled[labelled_rows],
+        }
+
+    def on_epoch_end(self):
+        """Moves on to the next epoch's shuffling."""
+        self.epoch += 1
+
+    def __repr__(self):
+        return (
+            f"<{type(self).__name__}: {len(self)} batches of "
+            f"{self.batch_size} unlabelled and {self.labelled_batch_size} "
+            f"labelled examples, epoch {self.epoch}, shuffle={self.shuffle}, "
+            f"seed={self.seed}>"
         )
 
-    unlabelled = tf.data.Dataset.from_tensor_slices(x_unlabelled)
-    labelled = tf.data.Dataset.from_tensor_slices((x_labelled, y_labelled))
-    if shuffle:
-        unlabelled = unlabelled.shuffle(len(x_unlabelled), seed=seed)
-        labelled = labelled.shuffle(len(x_labelled), seed=seed + 1)
-    labelled = labelled.repeat().batch(labelled_batch_size, drop_remainder=True)
-    dataset = tf.data.Dataset.zip((unlabelled.batch(batch_size), labelled))
-    dataset = dataset.map(
-        lambda x, pair: {"x": x, "x_labelled": pair[0], "y_labelled": pair[1]}
-    )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    def _labelled_rows(self, epoch, index):
+        """The labelled stream's `labelled_batch_size` rows of batch `index`."""
+        size = len(self.x_labelled)
+        positions = np.arange(
+            index * self.labelled_batch_size,
+            (index + 1) * self.labelled_batch_size,
+        )
+        passes, offsets = np.divmod(positions, size)
+        rows = np.empty_like(positions)
+        for pass_ in np.unique(passes):  # One or two passes.
+            here = passes == pass_
+            rows[here] = self._labelled_order(epoch, int(pass_))[offsets[here]]
+        return rows
+
+    def _unlabelled_order(self, epoch):
+        return self._cached_permutation(
+            self._unlabelled_orders, (epoch,), len(self.x_unlabelled), stream=0
+        )
+
+    def _labelled_order(self, epoch, pass_):
+        return self._cached_permutation(
+            self._labelled_orders, (epoch, pass_), len(self.x_labelled), stream=1
+        )
+
+    def _cached_permutation(self, cache, key, size, stream):
+        if not self.shuffle:
+            return np.arange(size)
+        with self._lock:
+            order = cache.get(key)
+        if order is None:
+            # A NumPy generator of its own for each (stream, epoch, pass).
+            rng = np.random.default_rng(
+                np.random.SeedSequence(self.seed, spawn_key=(stream, *key))
+            )
+            order = rng.permutation(size)
+            with self._lock:
+                cache[key] = order
+                while len(cache) > self._CACHE_SIZE:
+                    del cache[next(iter(cache))]  # The oldest.
+        return order
 
 
 def _check_inputs(x, name, input_shape=None):
@@ -427,7 +576,8 @@ class SemiSupervisedAdversarialAutoencoder(
                 f"y_labelled). Received: x of shape {tuple(x.shape)}"
             )
         check_validation_labels(kwargs.get("validation_data"), self.num_classes)
-        # The dataset shuffles itself; Keras would warn that it cannot.
+        # The dataset shuffles itself, seeded; Keras would only reorder its
+        # batches, unseeded.
         kwargs.setdefault("shuffle", False)
         return super().fit(x, y, *args, **kwargs)
 
