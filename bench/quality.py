@@ -55,6 +55,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import time
 
 import keras
@@ -158,8 +159,19 @@ class EpochTimer(keras.callbacks.Callback):
         self.epoch_seconds.append(time.perf_counter() - self.start)
 
 
+def git_commit():
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+            text=True, check=True, cwd=os.path.dirname(os.path.abspath(__file__)),
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def environment(args):
     return {
+        "commit": git_commit(),
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
@@ -293,9 +305,15 @@ COLUMNS = (
 
 
 def markdown_table(rows):
-    """The results table: the last row of each (model, dataset, epochs)."""
+    """The results table: the last row of each (model, dataset, epochs).
+
+    Rows with a `superseded` entry (measured with code since changed) stay in
+    the JSON lines as a record but are left out.
+    """
     latest = {}
     for row in rows:
+        if row.get("superseded"):
+            continue
         latest[(row["model"], row["dataset"], row.get("epochs"))] = row
     rows = list(latest.values())
     columns = [c for c in COLUMNS if any(c[0] in row for row in rows)]
