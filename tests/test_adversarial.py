@@ -10,11 +10,21 @@ from keras_gen import gradients
 from keras_gen.models import DCGAN, GAN, AdversarialModel
 
 from player_checks import (
-    assert_all_changed,
+    BAD_MNIST_BATCHES,
     assert_unchanged,
+    batch_for,
     bn_moving_statistics,
-    run_phase,
+    check_discriminator_step_freezes_generator,
+    check_fit_rejects,
+    check_fit_updates_both_players,
+    check_generator_step_freezes_discriminator,
+    check_save_load_restores,
+    check_training_resumes,
+    make_compiled,
+    numpy_forward,
+    pixel_statistics,
     snapshot,
+    upcoming_noise,
 )
 
 METRIC_NAMES = {"d_loss", "g_loss", "d_acc", "d_x", "d_g_z1", "d_g_z2"}
@@ -34,15 +44,7 @@ MODEL_FACTORIES = {
 
 
 def make_model(name):
-    keras.utils.set_random_seed(0)
-    model = MODEL_FACTORIES[name]()
-    model.compile()
-    return model
-
-
-def batch_for(model, size=16, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(-1, 1, (size, *model.input_shape)).astype("float32")
+    return make_compiled(MODEL_FACTORIES[name])
 
 
 # The frozen-player proofs.
@@ -51,53 +53,22 @@ def batch_for(model, size=16, seed=0):
 @pytest.mark.parametrize("mode", ["eager", "fit"])
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
 def test_discriminator_step_leaves_the_generator_bit_identical(name, mode):
-    model = make_model(name)
-    batch = batch_for(model)
-    generator_before = snapshot(model.generator.variables)
-    discriminator_before = snapshot(model.discriminator.trainable_variables)
-    statistics = bn_moving_statistics(model.discriminator)
-    statistics_before = snapshot(statistics)
-    run_phase(model, "discriminator_step", batch, mode)
-    assert_unchanged(generator_before, model.generator.variables)
-    assert_all_changed(discriminator_before, model.discriminator.trainable_variables)
-    if name != "gan":  # The MLP discriminator has no BatchNorm.
-        assert_all_changed(statistics_before, statistics)
-    assert int(model.d_optimizer.iterations) == 1
-    assert int(model.g_optimizer.iterations) == 0
+    # The MLP discriminator has no BatchNorm; the DCGANs' have.
+    check_discriminator_step_freezes_generator(
+        make_model(name), mode, discriminator_has_batchnorm=name != "gan"
+    )
 
 
 @pytest.mark.parametrize("mode", ["eager", "fit"])
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
 def test_generator_step_leaves_the_discriminator_bit_identical(name, mode):
-    model = make_model(name)
-    batch = batch_for(model)
-    # Every variable: weights, BatchNorm moving statistics, dropout seeds.
-    discriminator_before = snapshot(model.discriminator.variables)
-    generator_before = snapshot(model.generator.trainable_variables)
-    statistics = bn_moving_statistics(model.generator)
-    assert statistics, "every generator here has BatchNorm"
-    statistics_before = snapshot(statistics)
-    run_phase(model, "generator_step", batch, mode)
-    assert_unchanged(discriminator_before, model.discriminator.variables)
-    assert_all_changed(generator_before, model.generator.trainable_variables)
-    assert_all_changed(statistics_before, statistics)
-    assert int(model.d_optimizer.iterations) == 0
-    assert int(model.g_optimizer.iterations) == 1
+    check_generator_step_freezes_discriminator(make_model(name), mode)
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
 def test_fit_updates_both_players_and_logs_per_step_metrics(name):
     model = make_model(name)
-    batch = batch_for(model)
-    generator_before = snapshot(model.generator.trainable_variables)
-    discriminator_before = snapshot(model.discriminator.trainable_variables)
-    history = model.fit(batch, batch_size=8, epochs=2, verbose=0).history
-    assert set(history) == METRIC_NAMES
-    assert all(len(values) == 2 for values in history.values())
-    assert all(np.isfinite(values).all() for values in history.values())
-    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 4
-    assert_all_changed(generator_before, model.generator.trainable_variables)
-    assert_all_changed(discriminator_before, model.discriminator.trainable_variables)
+    history = check_fit_updates_both_players(model, batch_for(model), METRIC_NAMES)
     for key in ("d_acc", "d_x", "d_g_z1", "d_g_z2"):
         assert 0.0 <= min(history[key]) and max(history[key]) <= 1.0
 
@@ -111,48 +82,10 @@ def test_step_methods_need_compile():
 # NumPy references.
 
 
-def numpy_forward(network, x, training=False):
-    """Runs a Dense/LeakyReLU/BatchNorm network in float64 NumPy."""
-    x = np.asarray(x, "float64")
-    for layer in network.layers:
-        weights = [ops.convert_to_numpy(w).astype("float64") for w in layer.weights]
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
-            x = x.reshape(len(x), *layer.output.shape[1:])
-        elif isinstance(layer, keras.layers.Dense):
-            kernel, bias = weights
-            x = x @ kernel + bias
-            activation = layer.activation.__name__
-            if activation == "tanh":
-                x = np.tanh(x)
-            elif activation == "sigmoid":
-                x = 1.0 / (1.0 + np.exp(-x))
-            else:
-                assert activation == "linear", activation
-        elif isinstance(layer, keras.layers.LeakyReLU):
-            x = np.where(x > 0, x, layer.negative_slope * x)
-        elif isinstance(layer, keras.layers.BatchNormalization):
-            gamma, beta, moving_mean, moving_variance = weights
-            if training:
-                mean, variance = x.mean(axis=0), x.var(axis=0)
-            else:
-                mean, variance = moving_mean, moving_variance
-            x = gamma * (x - mean) / np.sqrt(variance + layer.epsilon) + beta
-        else:
-            raise AssertionError(f"no NumPy reference for {layer}")
-    return x
-
-
 def test_losses_and_accuracy_match_numpy_reference():
     model = make_model("gan")
     real = batch_for(model, size=32)
-    # Draw the noise the two phases will draw, then rewind the generator.
-    state = model.latent_sampler.seed_generator.state
-    saved_state = ops.convert_to_numpy(state).copy()
-    z1 = ops.convert_to_numpy(model.latent_sampler.sample(32))
-    z2 = ops.convert_to_numpy(model.latent_sampler.sample(32))
-    state.assign(saved_state)
+    z1, z2 = upcoming_noise(model, 32, num_draws=2)  # One per phase.
 
     fake = numpy_forward(model.generator, z1, training=False)
     real_scores = numpy_forward(model.discriminator, real)[:, 0]
@@ -200,10 +133,7 @@ def test_generator_step_scores_fakes_with_the_discriminator_in_training_mode():
     model.compile()
     real = batch_for(model, size=32)
     model.discriminator_step(real)
-    state = model.latent_sampler.seed_generator.state
-    saved_state = ops.convert_to_numpy(state).copy()
-    z2 = ops.convert_to_numpy(model.latent_sampler.sample(32))
-    state.assign(saved_state)
+    (z2,) = upcoming_noise(model, 32)
     fake = numpy_forward(model.generator, z2, training=True)
     batch_scores = numpy_forward(model.discriminator, fake, training=True)[:, 0]
     moving_scores = numpy_forward(model.discriminator, fake, training=False)[:, 0]
@@ -326,35 +256,10 @@ def test_compile_rejects_a_shared_optimizer():
 def test_save_load_restores_outputs_optimizers_and_resumes(name, tmp_path):
     model = make_model(name)
     x = batch_for(model, size=32)
-    model.fit(x, batch_size=16, epochs=1, verbose=0)
-    model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras")
-    assert type(loaded) is type(model)
-    assert loaded.get_config() == model.get_config()
-    np.testing.assert_array_equal(loaded.generate(8, seed=3), model.generate(8, seed=3))
-    np.testing.assert_array_equal(
-        ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x))
-    )
-    for optimizer_name in ("d_optimizer", "g_optimizer"):
-        original = getattr(model, optimizer_name)
-        restored = getattr(loaded, optimizer_name)
-        assert int(restored.iterations) == int(original.iterations) == 2
-        assert len(restored.variables) == len(original.variables)
-        for a, b in zip(restored.variables, original.variables):
-            np.testing.assert_array_equal(
-                ops.convert_to_numpy(a), ops.convert_to_numpy(b)
-            )
+    loaded = check_save_load_restores(model, x, tmp_path)
     # Training resumes from the saved state; where no dropout draws unsaved
     # random numbers (all but Keras-GAN's DCGAN), exactly as without saving.
-    for m in (model, loaded):
-        m.fit(x, batch_size=16, epochs=1, shuffle=False, verbose=0)
-    assert int(loaded.d_optimizer.iterations) == int(loaded.g_optimizer.iterations) == 4
-    if name != "dcgan_keras_gan":
-        for a, b in zip(loaded.weights, model.weights):
-            np.testing.assert_allclose(
-                ops.convert_to_numpy(a), ops.convert_to_numpy(b),
-                rtol=1e-5, atol=1e-6, err_msg=a.path,
-            )
+    check_training_resumes(model, loaded, x, exactly=name != "dcgan_keras_gan")
 
 
 def test_public_api_is_exported():
@@ -401,24 +306,10 @@ def test_bad_hyperparameters_raise(factory, name, received):
         factory()
 
 
-@pytest.mark.parametrize(
-    "make_bad, pattern",
-    [
-        (lambda x: x.reshape(-1, 28, 28), r"`x` must have shape \(batch_size, 784\)"
-                                          r".*x.shape=\(16, 28, 28\)"),
-        (lambda x: ((x + 1) * 127).astype("uint8"), r"floating-point.*x.dtype=uint8"),
-        (lambda x: np.where(np.arange(x.size).reshape(x.shape) == 2000, np.nan, x)
-         .astype("float32"), r"finite.*1 NaN or infinite.*row 2"),
-    ],
-)
+@pytest.mark.parametrize("make_bad, pattern", BAD_MNIST_BATCHES)
 def test_fit_rejects_bad_data_before_the_first_step(make_bad, pattern):
     model = make_model("gan")
-    before = model.get_weights()
-    with pytest.raises(ValueError, match=pattern):
-        model.fit(make_bad(batch_for(model)), epochs=1, verbose=0)
-    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 0
-    for a, b in zip(model.get_weights(), before):
-        np.testing.assert_array_equal(a, b)
+    check_fit_rejects(model, make_bad(batch_for(model)), pattern)
 
 
 def test_helpers_check_their_input_and_fit_ignores_targets():
@@ -433,11 +324,6 @@ def test_helpers_check_their_input_and_fit_ignores_targets():
 
 
 # A short real training.
-
-
-def pixel_statistics(images):
-    """Mean pixel and fraction of dark pixels (below 0), in [-1, 1] data."""
-    return np.array([images.mean(), (images < 0).mean()])
 
 
 def train_and_compare(model, x, epochs, batch_size):

@@ -14,11 +14,21 @@ from keras_gen.models.ebgan import (
 )
 
 from player_checks import (
-    assert_all_changed,
+    BAD_MNIST_BATCHES,
     assert_unchanged,
+    batch_for,
     bn_moving_statistics,
-    run_phase,
+    check_discriminator_step_freezes_generator,
+    check_fit_rejects,
+    check_fit_updates_both_players,
+    check_generator_step_freezes_discriminator,
+    check_save_load_restores,
+    check_training_resumes,
+    make_compiled,
+    numpy_forward,
+    pixel_statistics,
     snapshot,
+    upcoming_noise,
 )
 
 METRIC_NAMES = {"d_loss", "g_loss", "real_energy", "fake_energy"}
@@ -40,15 +50,7 @@ MODEL_FACTORIES = {
 
 
 def make_model(name):
-    keras.utils.set_random_seed(0)
-    model = MODEL_FACTORIES[name]()
-    model.compile()
-    return model
-
-
-def batch_for(model, size=16, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(-1, 1, (size, *model.input_shape)).astype("float32")
+    return make_compiled(MODEL_FACTORIES[name])
 
 
 # NumPy references of the loss terms.
@@ -134,36 +136,6 @@ def test_energy_is_the_mean_squared_error_per_example():
     )
 
 
-def numpy_forward(network, x, training=False):
-    """Runs a Dense/LeakyReLU/BatchNorm network in float64 NumPy."""
-    x = np.asarray(x, "float64")
-    for layer in network.layers:
-        weights = [ops.convert_to_numpy(w).astype("float64") for w in layer.weights]
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
-            x = x.reshape(len(x), *layer.output.shape[1:])
-        elif isinstance(layer, keras.layers.Dense):
-            kernel, bias = weights
-            x = x @ kernel + bias
-            if layer.activation.__name__ == "tanh":
-                x = np.tanh(x)
-            else:
-                assert layer.activation.__name__ == "linear"
-        elif isinstance(layer, keras.layers.LeakyReLU):
-            x = np.where(x > 0, x, layer.negative_slope * x)
-        elif isinstance(layer, keras.layers.BatchNormalization):
-            gamma, beta, moving_mean, moving_variance = weights
-            if training:
-                mean, variance = x.mean(axis=0), x.var(axis=0)
-            else:
-                mean, variance = moving_mean, moving_variance
-            x = gamma * (x - mean) / np.sqrt(variance + layer.epsilon) + beta
-        else:
-            raise AssertionError(f"no NumPy reference for {layer}")
-    return x
-
-
 def numpy_cost(model, images):
     """Energies and embeddings of the MLP cost network, in NumPy."""
     embeddings = numpy_forward(model.cost_encoder, images)
@@ -175,12 +147,7 @@ def numpy_cost(model, images):
 def test_steps_match_numpy_reference():
     model = make_model("mlp_pull_away")
     real = batch_for(model, size=32)
-    # Draw the noise the two phases will draw, then rewind the generator.
-    state = model.latent_sampler.seed_generator.state
-    saved_state = ops.convert_to_numpy(state).copy()
-    z1 = ops.convert_to_numpy(model.latent_sampler.sample(32))
-    z2 = ops.convert_to_numpy(model.latent_sampler.sample(32))
-    state.assign(saved_state)
+    z1, z2 = upcoming_noise(model, 32, num_draws=2)  # One per phase.
 
     real_energy, _ = numpy_cost(model, real)
     fake_energy, _ = numpy_cost(model, numpy_forward(model.generator, z1))
@@ -209,49 +176,24 @@ def test_steps_match_numpy_reference():
 @pytest.mark.parametrize("mode", ["eager", "fit"])
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
 def test_cost_step_leaves_the_generator_bit_identical(name, mode):
-    model = make_model(name)
-    batch = batch_for(model)
-    generator_before = snapshot(model.generator.variables)
-    cost_before = snapshot(model.discriminator.trainable_variables)
-    run_phase(model, "discriminator_step", batch, mode)
-    assert_unchanged(generator_before, model.generator.variables)
-    assert_all_changed(cost_before, model.discriminator.trainable_variables)
-    assert int(model.d_optimizer.iterations) == 1
-    assert int(model.g_optimizer.iterations) == 0
+    # The cost networks have no BatchNorm (see test_default_architectures).
+    check_discriminator_step_freezes_generator(
+        make_model(name), mode, discriminator_has_batchnorm=False
+    )
 
 
 @pytest.mark.parametrize("mode", ["eager", "fit"])
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
 def test_generator_step_leaves_the_cost_network_bit_identical(name, mode):
-    model = make_model(name)
-    batch = batch_for(model)
-    cost_before = snapshot(model.discriminator.variables)
-    generator_before = snapshot(model.generator.trainable_variables)
-    statistics = bn_moving_statistics(model.generator)
-    assert statistics, "every generator here has BatchNorm"
-    statistics_before = snapshot(statistics)
-    run_phase(model, "generator_step", batch, mode)
-    assert_unchanged(cost_before, model.discriminator.variables)
-    assert_all_changed(generator_before, model.generator.trainable_variables)
-    assert_all_changed(statistics_before, statistics)
-    assert int(model.d_optimizer.iterations) == 0
-    assert int(model.g_optimizer.iterations) == 1
+    check_generator_step_freezes_discriminator(make_model(name), mode)
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
 def test_fit_updates_both_players_and_logs_the_documented_metrics(name):
     model = make_model(name)
     batch = batch_for(model)
-    generator_before = snapshot(model.generator.trainable_variables)
-    cost_before = snapshot(model.discriminator.trainable_variables)
-    history = model.fit(batch, batch_size=8, epochs=2, verbose=0).history
     expected = METRIC_NAMES | ({"pull_away"} if "pull_away" in name else set())
-    assert set(history) == expected
-    assert all(len(values) == 2 for values in history.values())
-    assert all(np.isfinite(values).all() for values in history.values())
-    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 4
-    assert_all_changed(generator_before, model.generator.trainable_variables)
-    assert_all_changed(cost_before, model.discriminator.trainable_variables)
+    history = check_fit_updates_both_players(model, batch, expected)
     for key in ("real_energy", "fake_energy"):
         assert 0.0 <= min(history[key]) and max(history[key]) <= 4.0
     if "pull_away" in name:
@@ -332,35 +274,11 @@ def test_compile_defaults():
 def test_save_load_restores_outputs_optimizers_and_resumes(name, tmp_path):
     model = make_model(name)
     x = batch_for(model, size=32)
-    model.fit(x, batch_size=16, epochs=1, verbose=0)
-    model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    loaded = check_save_load_restores(model, x, tmp_path)
     assert type(loaded) is EBGAN
-    assert loaded.get_config() == model.get_config()
-    np.testing.assert_array_equal(loaded.generate(8, seed=3), model.generate(8, seed=3))
     np.testing.assert_array_equal(loaded.energy(x), model.energy(x))
-    for optimizer_name in ("d_optimizer", "g_optimizer"):
-        original = getattr(model, optimizer_name)
-        restored = getattr(loaded, optimizer_name)
-        assert restored.get_config() == original.get_config()
-        assert int(restored.iterations) == int(original.iterations) == 2
-        assert len(restored.variables) == len(original.variables)
-        for a, b in zip(restored.variables, original.variables):
-            np.testing.assert_array_equal(
-                ops.convert_to_numpy(a), ops.convert_to_numpy(b)
-            )
     # Training resumes exactly as without saving (same noise, same state).
-    histories = [
-        m.fit(x, batch_size=16, epochs=1, shuffle=False, verbose=0).history
-        for m in (model, loaded)
-    ]
-    assert histories[0].keys() == histories[1].keys()
-    assert int(loaded.d_optimizer.iterations) == int(loaded.g_optimizer.iterations) == 4
-    for a, b in zip(loaded.weights, model.weights):
-        np.testing.assert_allclose(
-            ops.convert_to_numpy(a), ops.convert_to_numpy(b),
-            rtol=1e-5, atol=1e-6, err_msg=a.path,
-        )
+    check_training_resumes(model, loaded, x)
 
 
 def test_registered_for_serialization():
@@ -401,34 +319,18 @@ def test_bad_hyperparameters_raise(kwargs, name, received):
 
 @pytest.mark.parametrize(
     "make_bad, pattern",
-    [
-        (lambda x: x.reshape(-1, 28, 28), r"`x` must have shape \(batch_size, 784\)"
-                                          r".*x.shape=\(16, 28, 28\)"),
-        (lambda x: x[:, :100], r"`x` must have shape \(batch_size, 784\)"),
-        (lambda x: ((x + 1) * 127).astype("uint8"), r"floating-point.*x.dtype=uint8"),
-        (lambda x: np.where(np.arange(x.size).reshape(x.shape) == 2000, np.nan, x)
-         .astype("float32"), r"finite.*1 NaN or infinite.*row 2"),
-    ],
+    BAD_MNIST_BATCHES
+    + [(lambda x: x[:, :100], r"`x` must have shape \(batch_size, 784\)")],
 )
 def test_fit_and_helpers_reject_bad_data(make_bad, pattern):
     model = make_model("mlp")
-    before = model.get_weights()
     bad = make_bad(batch_for(model))
-    with pytest.raises(ValueError, match=pattern):
-        model.fit(bad, epochs=1, verbose=0)
+    check_fit_rejects(model, bad, pattern)
     with pytest.raises(ValueError, match=pattern):
         model.energy(bad)
-    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 0
-    for a, b in zip(model.get_weights(), before):
-        np.testing.assert_array_equal(a, b)
 
 
 # A short real training.
-
-
-def pixel_statistics(images):
-    """Mean pixel and fraction of dark pixels (below 0), in [-1, 1] data."""
-    return np.array([images.mean(), (images < 0).mean()])
 
 
 def check_training(model, x, epochs, batch_size=64):

@@ -174,6 +174,52 @@ class ImageGridCallback(PictureCallback):
         )
 
 
+class FixedCodesGridCallback(ImageGridCallback):
+    """An image grid decoded from fixed latent codes of the model's prior.
+
+    The codes are drawn once, with `model.sample_prior(num_codes, seed)`,
+    the first time a picture is made (unless given), and reused at every
+    epoch so that pictures are comparable across epochs. Attaching another
+    model brings back the given codes, or draws new ones: codes from one
+    model's prior may not fit another's.
+
+    Args:
+        key: Name of the picture.
+        seed: Seed passed to `model.sample_prior`.
+        codes: Optional array of codes to use instead of prior samples,
+            already checked by the subclass.
+        **kwargs: The other arguments of `ImageGridCallback`.
+    """
+
+    required_methods = ("sample_prior", "decode")
+
+    def __init__(self, key, seed=0, codes=None, **kwargs):
+        super().__init__(key, **kwargs)
+        self.seed = seed
+        self._given_codes = codes
+        self._codes = codes
+
+    def set_model(self, model):
+        if model is not self._model:
+            # Codes from another model's prior may not fit this one.
+            self._codes = self._given_codes
+        super().set_model(model)
+
+    def fixed_codes(self, model, num_codes):
+        """Returns the fixed codes, drawn from `model`'s prior on first use.
+
+        Args:
+            model: The model whose `sample_prior` draws the codes.
+            num_codes: Number of codes to draw.
+
+        Returns:
+            NumPy array of the codes, the same on every call.
+        """
+        if self._codes is None:
+            self._codes = np.asarray(model.sample_prior(num_codes, seed=self.seed))
+        return self._codes
+
+
 def check_examples(x, name="x", min_examples=1):
     """Checks that `x` is an in-memory batch with at least `min_examples` rows.
 

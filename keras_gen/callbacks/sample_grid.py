@@ -2,14 +2,12 @@
 
 import math
 
-import numpy as np
-
-from keras_gen.callbacks.base import ImageGridCallback
+from keras_gen.callbacks.base import FixedCodesGridCallback
 from keras_gen.callbacks.images import DEFAULT_PADDING
 from keras_gen.validation import check_positive_int
 
 
-class SampleGrid(ImageGridCallback):
+class SampleGrid(FixedCodesGridCallback):
     """Logs a grid of images decoded from fixed samples of the prior.
 
     The latent codes are drawn once, with `model.sample_prior(num_samples,
@@ -34,8 +32,6 @@ class SampleGrid(ImageGridCallback):
         key: Name of the picture.
     """
 
-    required_methods = ("sample_prior", "decode")
-
     def __init__(
         self,
         num_samples=32,
@@ -50,33 +46,22 @@ class SampleGrid(ImageGridCallback):
         key="generated_images",
     ):
         super().__init__(
-            key, every_n_epochs, value_range, image_shape, padding,
+            key, seed=seed, every_n_epochs=every_n_epochs,
+            value_range=value_range, image_shape=image_shape, padding=padding,
             directory=directory, sink=sink,
         )
         self.num_samples = check_positive_int(num_samples, "num_samples")
         self.columns = min(check_positive_int(columns, "columns"), self.num_samples)
-        self.seed = seed
-        self._latent_samples = None
 
     @property
     def latent_samples(self):
         """The fixed latent codes, or None before the first picture."""
-        return self._latent_samples
-
-    def set_model(self, model):
-        if model is not self._model:
-            # Samples from another model's prior may not fit this one.
-            self._latent_samples = None
-        super().set_model(model)
+        return self._codes
 
     def make_picture(self):
         model = self._get_model()
-        if self._latent_samples is None:
-            self._latent_samples = np.asarray(
-                model.sample_prior(self.num_samples, seed=self.seed)
-            )
         return self.tile(
-            model.decode(self._latent_samples),
+            model.decode(self.fixed_codes(model, self.num_samples)),
             rows=math.ceil(self.num_samples / self.columns),
             columns=self.columns,
         )

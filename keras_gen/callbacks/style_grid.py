@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from keras_gen.callbacks.base import ImageGridCallback
+from keras_gen.callbacks.base import FixedCodesGridCallback
 from keras_gen.callbacks.images import DEFAULT_PADDING
 from keras_gen.validation import check_data, check_positive_int
 
 
-class StyleGrid(ImageGridCallback):
+class StyleGrid(FixedCodesGridCallback):
     """Logs a grid with one style code per row and one class per column.
 
     Row `i` decodes the same style code `z_i` with each label `0, 1, ...,
@@ -44,8 +44,6 @@ class StyleGrid(ImageGridCallback):
         key: Name of the picture.
     """
 
-    required_methods = ("sample_prior", "decode")
-
     def __init__(
         self,
         num_rows=10,
@@ -59,11 +57,7 @@ class StyleGrid(ImageGridCallback):
         sink=None,
         key="style_grid",
     ):
-        super().__init__(
-            key, every_n_epochs, value_range, image_shape, padding,
-            directory=directory, sink=sink,
-        )
-        self.num_rows = check_positive_int(num_rows, "num_rows")
+        num_rows = check_positive_int(num_rows, "num_rows")
         if codes is not None:
             codes = np.asarray(codes, dtype="float32")
             if codes.ndim != 2:
@@ -72,21 +66,18 @@ class StyleGrid(ImageGridCallback):
                     f"(num_rows, latent_dim). Received: codes.shape={codes.shape}"
                 )
             check_data(codes, "codes", codes.shape[1:])
-            self.num_rows = len(codes)
-        self.seed = seed
-        self._given_codes = codes
-        self._codes = codes
+            num_rows = len(codes)
+        super().__init__(
+            key, seed=seed, codes=codes, every_n_epochs=every_n_epochs,
+            value_range=value_range, image_shape=image_shape, padding=padding,
+            directory=directory, sink=sink,
+        )
+        self.num_rows = num_rows
 
     @property
     def codes(self):
         """The style codes of the rows, or None before the first picture."""
         return self._codes
-
-    def set_model(self, model):
-        if model is not self._model:
-            # Codes from another model's prior may not fit this one.
-            self._codes = self._given_codes
-        super().set_model(model)
 
     def _check_model(self, model):
         super()._check_model(model)
@@ -102,10 +93,8 @@ class StyleGrid(ImageGridCallback):
     def make_picture(self):
         model = self._get_model()
         self._check_model(model)
-        if self._codes is None:
-            self._codes = np.asarray(model.sample_prior(self.num_rows, seed=self.seed))
         num_classes = model.num_classes
-        codes = np.repeat(self._codes, num_classes, axis=0)
+        codes = np.repeat(self.fixed_codes(model, self.num_rows), num_classes, axis=0)
         labels = np.tile(np.arange(num_classes), self.num_rows)
         return self.tile(
             model.decode(codes, labels), rows=self.num_rows, columns=num_classes

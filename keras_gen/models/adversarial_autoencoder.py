@@ -502,12 +502,48 @@ def _rename_discriminator_logs(logs):
 
 
 class ClassConditionalDecoding:
-    """Mixin for autoencoders whose decoder takes `[one-hot label, z]`.
+    """Mixin for adversarial autoencoders with classes, decoding `[label, z]`.
 
-    Gives `decode(z, labels)` and `generate(num_samples, labels=...)`, which
-    the style pictures (`keras_gen.callbacks.style_grid.StyleGrid`) use. The
-    model sets `num_classes`, `latent_dim`, `prior` and `decoder`.
+    Gives the decoder on `[one-hot label, z]`, the checks of integer labels
+    (`y`, `validation_data`), `num_classes` in the config, and the NumPy
+    helpers `decode(z, labels)` (which the style pictures,
+    `keras_gen.callbacks.style_grid.StyleGrid`, use),
+    `generate(num_samples, labels=...)` and `reconstruct(x, labels)`. The
+    model sets `num_classes` before building, and has `latent_dim`, `prior`,
+    `encode` and `_decode_from` (as `AdversarialAutoencoder`, which must come
+    after this mixin among the bases).
+
+    Attributes:
+        label_input_name: Name of the decoder's label input.
     """
+
+    label_input_name = "labels"
+
+    def build_decoder(self):
+        """Builds the decoder: `[one-hot label, z] -> input_shape` in [0, 1].
+
+        The label input is named `label_input_name`; in training it may also
+        take class probabilities (the semi-supervised encoder's `y`).
+
+        Returns:
+            A `keras.Model` with the inputs `[labels, z]`.
+        """
+        labels = keras.Input(shape=(self.num_classes,), name=self.label_input_name)
+        codes = keras.Input(shape=(self.latent_dim,), name="z")
+        x = keras.layers.Concatenate()([labels, codes])
+        return keras.Model([labels, codes], self._decode_from(x), name="decoder")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # `GenerativeModel.fit` checks only the inputs of `validation_data`.
+        check_validation_labels(kwargs.get("validation_data"), self.num_classes)
+        return super().fit(x, y, *args, **kwargs)
+
+    def _check_batch(self, x, name):
+        if name == "y":
+            if is_array_like(x):
+                priors.check_label_array(x, "y", self.num_classes)
+            return
+        super()._check_batch(x, name)
 
     def one_hot(self, labels, num_examples=None, name="labels"):
         """Checks integer labels and returns their float32 one-hot vectors."""
@@ -555,3 +591,21 @@ class ClassConditionalDecoding:
             rng = np.random.default_rng(seed)
             labels = rng.integers(0, self.num_classes, num_samples)
         return self.decode(z, labels)
+
+    def reconstruct(self, x, labels=None, batch_size=DEFAULT_BATCH_SIZE):
+        """Encodes inputs to styles and decodes them with `labels`.
+
+        Args:
+            x: Array of shape `(num_examples, *input_shape)`.
+            labels: Integer labels, one per example (their own, or others to
+                redraw the same styles as other classes).
+            batch_size: Examples per batch.
+
+        Returns:
+            NumPy array with the shape of `x`.
+        """
+        return self.decode(self.encode(x, batch_size), labels, batch_size)
+
+    def get_config(self):
+        base_config = super().get_config()
+        return {**base_config, "num_classes": self.num_classes}

@@ -17,7 +17,7 @@ from keras import ops
 from keras_gen import losses
 from keras_gen.models.adversarial import AdversarialModel
 from keras_gen.models.base import DEFAULT_BATCH_SIZE
-from keras_gen.models.gan import check_units
+from keras_gen.models.gan import check_units, mlp_generator
 from keras_gen.validation import (
     check_choice,
     check_data,
@@ -280,16 +280,7 @@ class EBGAN(AdversarialModel):
 
     def build_mlp_generator(self):
         """The `"mlp"` generator, `GAN`'s."""
-        noise = keras.Input(shape=(self.latent_dim,), name="noise")
-        x = noise
-        for index, units in enumerate(self.generator_units):
-            x = keras.layers.Dense(units)(x)
-            x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-            if index > 0:
-                x = keras.layers.BatchNormalization(momentum=0.8)(x)
-        x = keras.layers.Dense(math.prod(self.input_shape), activation="tanh")(x)
-        images = keras.layers.Reshape(self.input_shape)(x)
-        return keras.Model(noise, images, name="generator")
+        return mlp_generator(self.latent_dim, self.generator_units, self.input_shape)
 
     def build_mlp_cost_parts(self):
         """The `"mlp"` cost network's encoder and decoder."""

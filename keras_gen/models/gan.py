@@ -40,6 +40,33 @@ def check_units(units, name):
     return tuple(int(size) for size in units)
 
 
+def mlp_generator(latent_dim, units, output_shape):
+    """Builds Keras-GAN's MLP generator, the lecture notes' (`GAN`, `EBGAN`).
+
+    Each hidden layer is `Dense -> LeakyReLU(0.2)`, followed by
+    `BatchNormalization(momentum=0.8)` from the second layer on; the output
+    is a tanh, reshaped to `output_shape`.
+
+    Args:
+        latent_dim: Size of the noise vector.
+        units: Hidden layer sizes.
+        output_shape: Shape of one generated image.
+
+    Returns:
+        A `keras.Model` named `"generator"`: `(latent_dim,) -> output_shape`.
+    """
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    x = noise
+    for index, size in enumerate(units):
+        x = keras.layers.Dense(size)(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+        if index > 0:
+            x = keras.layers.BatchNormalization(momentum=0.8)(x)
+    x = keras.layers.Dense(math.prod(output_shape), activation="tanh")(x)
+    images = keras.layers.Reshape(output_shape)(x)
+    return keras.Model(noise, images, name="generator")
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
 class GAN(AdversarialModel):
     """The multilayer-perceptron GAN of the lecture notes.
@@ -88,16 +115,7 @@ class GAN(AdversarialModel):
         )
 
     def build_generator(self):
-        noise = keras.Input(shape=(self.latent_dim,), name="noise")
-        x = noise
-        for index, units in enumerate(self.generator_units):
-            x = keras.layers.Dense(units)(x)
-            x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-            if index > 0:
-                x = keras.layers.BatchNormalization(momentum=0.8)(x)
-        x = keras.layers.Dense(math.prod(self.input_shape), activation="tanh")(x)
-        images = keras.layers.Reshape(self.input_shape)(x)
-        return keras.Model(noise, images, name="generator")
+        return mlp_generator(self.latent_dim, self.generator_units, self.input_shape)
 
     def build_discriminator(self):
         images = keras.Input(shape=self.input_shape, name="images")

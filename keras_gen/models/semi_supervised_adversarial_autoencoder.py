@@ -34,9 +34,7 @@ from keras_gen.models.adversarial_autoencoder import (
     ClassConditionalDecoding,
     check_num_classes,
     check_unit_interval,
-    check_validation_labels,
     dense_stack,
-    reconstruction_loss,
 )
 from keras_gen.models.base import DEFAULT_BATCH_SIZE, predict_in_batches
 from keras_gen.validation import check_data, check_positive_int, is_array_like
@@ -346,6 +344,9 @@ class SemiSupervisedAdversarialAutoencoder(
         "g_optimizer": REGULARIZATION_LEARNING_RATE,
         "c_optimizer": CLASSIFICATION_LEARNING_RATE,
     }
+    # The decoder takes the encoder's `[y, z]` as is, so the reconstruction
+    # loss and the combined model are `AdversarialAutoencoder`'s.
+    label_input_name = "y"
 
     def __init__(
         self,
@@ -405,17 +406,6 @@ class SemiSupervisedAdversarialAutoencoder(
         z = keras.layers.Dense(self.latent_dim, name="z")(x)
         return keras.Model(images, [y, z], name="encoder")
 
-    def build_decoder(self):
-        """Builds the decoder: `[y, z] -> input_shape` in [0, 1].
-
-        Returns:
-            A `keras.Model` with the inputs `[y, z]`.
-        """
-        y = keras.Input(shape=(self.num_classes,), name="y")
-        z = keras.Input(shape=(self.latent_dim,), name="z")
-        x = keras.layers.Concatenate()([y, z])
-        return keras.Model([y, z], self._decode_from(x), name="decoder")
-
     def build_discriminator(self):
         """Builds the two discriminators, joined: `[y, z] -> (2,)`.
 
@@ -439,15 +429,6 @@ class SemiSupervisedAdversarialAutoencoder(
             self.categorical_discriminator(y_in), self.gaussian_discriminator(z_in)
         ])
         return keras.Model([y_in, z_in], scores, name="discriminator")
-
-    def build_combined(self):
-        """Builds `x -> [reconstruction, validity of [y, z]]` on the same layers."""
-        images = keras.Input(shape=self.input_shape, name="images")
-        codes = self.encoder(images)
-        return keras.Model(
-            images, [self.decoder(codes), self.discriminator(codes)],
-            name="combined",
-        )
 
     # Compilation.
 
@@ -519,10 +500,6 @@ class SemiSupervisedAdversarialAutoencoder(
             self.prior.sample(num_samples, seed=seed),
         ]
 
-    def compute_reconstruction_loss(self, batch, training=True):
-        codes = self.encode_batch(batch, training)
-        return reconstruction_loss(batch["x"], self.decoder(codes, training=training))
-
     def compute_classification_loss(self, batch, training=True):
         """Cross-entropy and accuracy of `y` on the labelled part of a batch.
 
@@ -575,7 +552,6 @@ class SemiSupervisedAdversarialAutoencoder(
                 "make_semi_supervised_dataset(x_unlabelled, x_labelled, "
                 f"y_labelled). Received: x of shape {tuple(x.shape)}"
             )
-        check_validation_labels(kwargs.get("validation_data"), self.num_classes)
         # The dataset shuffles itself, seeded; Keras would only reorder its
         # batches, unseeded.
         kwargs.setdefault("shuffle", False)
@@ -589,13 +565,6 @@ class SemiSupervisedAdversarialAutoencoder(
                 f"y={y!r}"
             )
         return super().evaluate(x, y, *args, **kwargs)
-
-    def _check_batch(self, x, name):
-        if name == "y":
-            if is_array_like(x):
-                priors.check_label_array(x, "y", self.num_classes)
-            return
-        super()._check_batch(x, name)
 
     def encode(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes inputs to their style codes `z`.
@@ -646,10 +615,6 @@ class SemiSupervisedAdversarialAutoencoder(
             NumPy array with the shape of `x`.
         """
         if labels is not None:
-            return self.decode(self.encode(x, batch_size), labels, batch_size)
+            return super().reconstruct(x, labels, batch_size)
         check_data(x, "x", self.input_shape)
         return predict_in_batches(self, x, batch_size)
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "num_classes": self.num_classes}

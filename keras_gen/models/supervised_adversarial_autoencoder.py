@@ -3,15 +3,12 @@
 import keras
 from keras import ops
 
-from keras_gen import priors
 from keras_gen.models.adversarial_autoencoder import (
     AdversarialAutoencoder,
     ClassConditionalDecoding,
     check_num_classes,
-    check_validation_labels,
     reconstruction_loss,
 )
-from keras_gen.models.base import DEFAULT_BATCH_SIZE
 from keras_gen.validation import is_array_like
 
 
@@ -85,17 +82,6 @@ class SupervisedAdversarialAutoencoder(
             **kwargs,
         )
 
-    def build_decoder(self):
-        """Builds the decoder: `[one-hot label, z] -> input_shape` in [0, 1].
-
-        Returns:
-            A `keras.Model` with the inputs `[labels, z]`.
-        """
-        labels = keras.Input(shape=(self.num_classes,), name="labels")
-        codes = keras.Input(shape=(self.latent_dim,), name="z")
-        x = keras.layers.Concatenate()([labels, codes])
-        return keras.Model([labels, codes], self._decode_from(x), name="decoder")
-
     def build_combined(self):
         """Builds `[x, one-hot label] -> [reconstruction, validity of the code]`."""
         images = keras.Input(shape=self.input_shape, name="images")
@@ -132,13 +118,6 @@ class SupervisedAdversarialAutoencoder(
         reconstruction = self.decoder([batch["y"], codes], training=training)
         return reconstruction_loss(batch["x"], reconstruction)
 
-    def _check_batch(self, x, name):
-        if name == "y":
-            if is_array_like(x):
-                priors.check_label_array(x, "y", self.num_classes)
-            return
-        super()._check_batch(x, name)
-
     def _check_labels_of(self, x, y):
         # A dataset carries its own labels; in-memory `x` needs `y`.
         if not is_array_like(x):
@@ -156,27 +135,8 @@ class SupervisedAdversarialAutoencoder(
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check_labels_of(x, y)
-        check_validation_labels(kwargs.get("validation_data"), self.num_classes)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check_labels_of(x, y)
         return super().evaluate(x, y, *args, **kwargs)
-
-    def reconstruct(self, x, labels=None, batch_size=DEFAULT_BATCH_SIZE):
-        """Encodes inputs to styles and decodes them with `labels`.
-
-        Args:
-            x: Array of shape `(num_examples, *input_shape)`.
-            labels: Integer labels, one per example (their own, or others to
-                redraw the same styles as other classes).
-            batch_size: Examples per batch.
-
-        Returns:
-            NumPy array with the shape of `x`.
-        """
-        return self.decode(self.encode(x, batch_size), labels, batch_size)
-
-    def get_config(self):
-        base_config = super().get_config()
-        return {**base_config, "num_classes": self.num_classes}
