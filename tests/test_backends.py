@@ -1,5 +1,7 @@
-"""The autoencoder family trains, saves and reloads on JAX and PyTorch too.
+"""The models train, save and reload on other backends than TensorFlow.
 
+The autoencoder family runs on JAX and PyTorch; the adversarial models
+(`keras_gen.gradients.minimize`) on PyTorch, and on JAX they fail clearly.
 Each backend runs in its own interpreter, since Keras picks the backend at
 import time.
 """
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 SCRIPT = textwrap.dedent(
@@ -55,3 +58,326 @@ def test_models_work_on_backend(backend, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+# The adversarial models: `keras_gen.gradients.minimize()` on PyTorch (and
+# its clear error on JAX). Each script runs in a fresh interpreter too.
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# Shared by the scripts below. argv[1] is tests/ (for player_checks),
+# argv[2] the expected backend.
+ADVERSARIAL_COMMON = textwrap.dedent(
+    """
+    import sys
+    import keras
+    import numpy as np
+    from keras import ops
+
+    sys.path.insert(0, sys.argv[1])
+    from player_checks import (
+        assert_all_changed, assert_unchanged, bn_moving_statistics, run_phase,
+        snapshot,
+    )
+    from keras_gen.models import GAN
+    from keras_gen.models.adversarial_autoencoder import AdversarialAutoencoder
+
+    assert keras.backend.backend() == sys.argv[2], keras.backend.backend()
+    rng = np.random.default_rng(0)
+    # GAN data: in [-1, 1], around 0.5. AAE data: 4 binary patterns.
+    X = {
+        "gan": np.clip(0.5 + 0.1 * rng.standard_normal((64, 784)), -1, 1)
+        .astype("float32"),
+        "aae": (rng.random((4, 784)) < 0.3).astype("float32")[
+            rng.integers(0, 4, 64)],
+    }
+
+
+    def make(name, dropout=0.2, optimizer=None):
+        keras.utils.set_random_seed(0)
+        if name == "gan":
+            model = GAN(latent_dim=8, generator_units=(16, 32),
+                        discriminator_units=(32, 16), seed=1)
+        else:
+            model = AdversarialAutoencoder(
+                hidden_units=(32, 32), discriminator_units=(16, 16),
+                dropout_rate=dropout, discriminator_dropout_rate=dropout,
+                seed=1,
+            )
+        # Default optimizers, or a new `optimizer()` for every player.
+        model.compile(**{
+            key: None if optimizer is None else optimizer()
+            for key in model.player_variables()
+        })
+        return model
+
+
+    def players(model):
+        # {phase: (its optimizer, the variables it must change, the variables
+        # it must leave bit-identical: every variable of the other networks,
+        # BatchNorm statistics and dropout seed states included)}.
+        d = model.discriminator
+        if isinstance(model, AdversarialAutoencoder):
+            e, dec = model.encoder, model.decoder
+            return {
+                "reconstruction_step": (
+                    "ae_optimizer",
+                    e.trainable_variables + dec.trainable_variables,
+                    d.variables),
+                "discriminator_step": (
+                    "d_optimizer", d.trainable_variables,
+                    e.variables + dec.variables),
+                "regularization_step": (
+                    "g_optimizer", e.trainable_variables,
+                    dec.variables + d.variables),
+            }
+        g = model.generator
+        return {
+            "discriminator_step": (
+                "d_optimizer", d.trainable_variables, g.variables),
+            "generator_step": (
+                "g_optimizer", g.trainable_variables + bn_moving_statistics(g),
+                d.variables),
+        }
+    """
+)
+
+ADVERSARIAL_TRAIN_SCRIPT = ADVERSARIAL_COMMON + textwrap.dedent(
+    """
+    name, path = sys.argv[3:5]
+    x = X[name]
+    batch = x[:16]
+
+    # (a) Each phase, alone in `fit()`, changes its own player only and
+    # steps its own optimizer only.
+    for phase in make(name).phases:
+        model = make(name)
+        optimizer_name, changed, left = players(model)[phase]
+        changed_before, left_before = snapshot(changed), snapshot(left)
+        history = run_phase(model, phase, batch, "fit").history
+        assert all(np.isfinite(v).all() for v in history.values()), history
+        assert_all_changed(changed_before, changed)
+        assert_unchanged(left_before, left)
+        for other in model.player_variables():
+            expected = int(other == optimizer_name)
+            assert int(getattr(model, other).iterations) == expected, other
+    print("phases ok")
+
+    # No stale gradient leaks from one phase into a later one. The backward
+    # pass of the generator (regularization) step goes through the
+    # discriminator; a discriminator step run after it must do exactly what
+    # it does from the same state restored, after another discriminator
+    # step (so stale gradients of either kind would show). The phases run
+    # eagerly on one tensor: in `fit()`, torch's CPU matmuls differ in the
+    # last bit from run to run (fresh buffers), in eager calls they do not.
+    # No dropout: Keras' torch backend draws the masks of unseeded Dropout
+    # layers from torch's global generator, which the restore does not reset.
+    model = make(name, dropout=0.0)
+    inputs = ops.convert_to_tensor(batch)
+    for phase in model.phases:
+        if phase != "discriminator_step":
+            getattr(model, phase)(inputs)
+    state = model.variables + model.d_optimizer.variables
+    saved = snapshot(state)
+    results = []
+    for _ in range(2):
+        for variable, value in zip(state, saved):
+            variable.assign(value)
+        model.discriminator_step(inputs)
+        results.append(snapshot(model.discriminator.variables))
+    for first, second, variable in zip(*results, model.discriminator.variables):
+        np.testing.assert_array_equal(first, second, err_msg=variable.path)
+    print("no stale gradients ok")
+
+    # (b) Each phase lowers its own loss on fixed inputs (no dropout here,
+    # so the losses are deterministic), in a short training with finite
+    # losses.
+    def phase_losses(model):
+        inputs = ops.convert_to_tensor(x)
+        noise = ops.convert_to_tensor(
+            np.random.default_rng(1).standard_normal((64, 8), "float32"))
+        if name == "gan":
+            fakes = model.generator(noise, training=False)
+            return {
+                "discriminator_step": model.compute_discriminator_loss(
+                    inputs, fakes, training=False)[0],
+                # The loss the step minimizes: batch statistics, as trained.
+                "generator_step": model.compute_generator_loss(
+                    noise, training=True)[0],
+            }
+        prior = ops.convert_to_tensor(model.prior.sample_numpy(64, seed=1))
+        codes = model.encoder(inputs, training=False)
+        return {
+            "reconstruction_step": model.compute_reconstruction_loss(
+                {"x": inputs}, training=False),
+            "discriminator_step": model.compute_discriminator_loss(
+                prior, codes, training=False)[0],
+            "regularization_step": model.compute_generator_loss(
+                inputs, training=False)[0],
+        }
+
+    for phase in make(name).phases:
+        model = make(name, dropout=0.0)
+        before = float(phase_losses(model)[phase])
+        model.phases = (phase,)
+        history = model.fit(x, batch_size=16, epochs=1, verbose=0).history
+        assert all(np.isfinite(v).all() for v in history.values()), history
+        after = float(phase_losses(model)[phase])
+        assert np.isfinite(before) and after < before, (phase, before, after)
+    model = make(name, dropout=0.0)
+    history = model.fit(x, batch_size=16, epochs=2, verbose=0).history
+    assert set(history) == set(model.metric_names), history
+    assert all(len(v) == 2 and np.isfinite(v).all() for v in history.values())
+    print("training ok")
+
+    # (c) Save, load, and resume training with every optimizer restored
+    # (no dropout, whose seed states Keras does not save, so that the
+    # resumed training is exactly the original's).
+    model = make(name, dropout=0.0)
+    model.fit(x[:32], batch_size=16, epochs=1, verbose=0)
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(model)
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_array_equal(
+        loaded.generate(4, seed=3), model.generate(4, seed=3))
+    for optimizer_name in model.player_variables():
+        original = getattr(model, optimizer_name)
+        restored = getattr(loaded, optimizer_name)
+        assert type(restored) is type(original)
+        assert int(restored.iterations) == int(original.iterations) == 2
+        assert_unchanged(snapshot(original.variables), restored.variables)
+    for m in (model, loaded):
+        history = m.fit(x[:32], batch_size=16, epochs=1, shuffle=False,
+                        verbose=0).history
+        assert all(np.isfinite(v).all() for v in history.values()), history
+    for optimizer_name in model.player_variables():
+        assert int(getattr(loaded, optimizer_name).iterations) == 4
+    for a, b in zip(loaded.variables, model.variables):
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(a), ops.convert_to_numpy(b),
+            rtol=1e-5, atol=1e-6, err_msg=a.path)
+    print("save/load ok")
+    """
+)
+
+# Two training steps of every phase, called by hand on fixed inputs; the
+# noise and prior samples (drawn differently by each backend) are replaced
+# by fixed NumPy draws, and SGD with momentum replaces Adam (whose first
+# steps amplify tiny gradient differences to the learning rate).
+ADVERSARIAL_MATCH_SCRIPT = ADVERSARIAL_COMMON + textwrap.dedent(
+    """
+    name, weights_path, output_path = sys.argv[3:6]
+    model = make(name, dropout=0.0,
+                 optimizer=lambda: keras.optimizers.SGD(0.05, momentum=0.5))
+    if sys.argv[2] == "tensorflow":
+        model.save_weights(weights_path)
+    else:
+        model.load_weights(weights_path)
+    draws = np.random.default_rng(2)
+    batch = ops.convert_to_tensor(X[name][:16])
+    if name == "gan":
+        model.latent_sampler.sample = lambda n: ops.convert_to_tensor(
+            draws.standard_normal((n, 8), "float32"))
+    else:
+        model.sample_prior_codes = lambda b: ops.convert_to_tensor(
+            model.prior.sample_numpy(16, seed=int(draws.integers(1000))))
+    for _ in range(2):
+        for phase in model.phases:
+            logs = getattr(model, phase)(batch)
+            assert all(np.isfinite(ops.convert_to_numpy(v))
+                       for v in logs.values()), logs
+    state = model.variables + [
+        v for key in model.player_variables()
+        for v in getattr(model, key).variables
+    ]
+    np.savez(output_path, *[ops.convert_to_numpy(v) for v in state])
+
+    # A variable the loss does not use gets no gradient: the optimizer skips
+    # it with a warning, on every backend alike.
+    import warnings
+    from keras_gen import gradients
+
+    used, unused = keras.Variable(np.ones(3)), keras.Variable(np.ones(2))
+    optimizer = keras.optimizers.SGD(0.1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss, aux = gradients.minimize(
+            lambda: (ops.sum(used * used), {"sum": ops.sum(used), "none": None}),
+            [used, unused], optimizer,
+        )
+    assert any("Gradients do not exist" in str(w.message) for w in caught)
+    assert float(loss) == 3.0 and float(aux["sum"]) == 3.0 and aux["none"] is None
+    np.testing.assert_allclose(ops.convert_to_numpy(used), [0.8] * 3, rtol=1e-6)
+    np.testing.assert_array_equal(ops.convert_to_numpy(unused), [1.0, 1.0])
+    print("ok")
+    """
+)
+
+JAX_SCRIPT = ADVERSARIAL_COMMON + textwrap.dedent(
+    """
+    model = make("gan")
+    for train in (
+        lambda: model.fit(X["gan"], batch_size=16, verbose=0),
+        lambda: model.discriminator_step(X["gan"]),
+    ):
+        try:
+            train()
+        except NotImplementedError as error:
+            message = str(error)
+        else:
+            raise AssertionError("no NotImplementedError")
+        assert "KERAS_BACKEND='jax'" in message, message
+        assert "TensorFlow and PyTorch" in message, message
+        assert "stateless" in message, message
+    assert int(model.d_optimizer.iterations) == 0
+    assert int(model.g_optimizer.iterations) == 0
+    print("ok")
+    """
+)
+
+
+def run_script(script, backend, *args):
+    """Runs `script` under `KERAS_BACKEND=backend`; returns its stdout."""
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed (pip install {backend})")
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    result = subprocess.run(
+        [sys.executable, "-c", script, TESTS_DIR, backend, *map(str, args)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize("name", ["gan", "aae"])
+def test_adversarial_models_train_save_and_resume_on_torch(name, tmp_path):
+    output = run_script(
+        ADVERSARIAL_TRAIN_SCRIPT, "torch", name, tmp_path / "model.keras"
+    )
+    assert output.split() == [
+        "phases", "ok", "no", "stale", "gradients", "ok", "training", "ok",
+        "save/load", "ok",
+    ]
+
+
+@pytest.mark.parametrize("name", ["gan", "aae"])
+def test_torch_updates_match_tensorflow(name, tmp_path):
+    weights = tmp_path / "initial.weights.h5"
+    results = {}
+    for backend in ("tensorflow", "torch"):
+        output_path = tmp_path / f"{backend}.npz"
+        output = run_script(
+            ADVERSARIAL_MATCH_SCRIPT, backend, name, weights, output_path
+        )
+        assert output.strip().endswith("ok")
+        with np.load(output_path) as arrays:
+            results[backend] = [arrays[key] for key in arrays.files]
+    expected, actual = results["tensorflow"], results["torch"]
+    assert len(actual) == len(expected) > 0
+    for index, (a, b) in enumerate(zip(actual, expected)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=str(index))
+
+
+def test_jax_training_raises_a_clear_error():
+    assert run_script(JAX_SCRIPT, "jax").strip().endswith("ok")
