@@ -590,7 +590,8 @@ def emit(line, output):
 
 def main():
     if keras.backend.backend() != "tensorflow":
-        sys.exit("The adversarial models train on the TensorFlow backend only: "
+        # The matmul peak and the kernel timings use TensorFlow ops.
+        sys.exit("bench/adversarial.py measures on the TensorFlow backend: "
                  "set KERAS_BACKEND=tensorflow.")
     output = open(ARGS.output, "a") if ARGS.output else None
     env = environment()

@@ -130,8 +130,8 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
     autoencoders) override `phases`, `metric_names`, `player_variables()`,
     `compile()` (calling `compile_players()`) and `test_step()`.
 
-    Only the TensorFlow backend can train these models for now (see
-    `keras_gen.gradients`).
+    The TensorFlow and PyTorch backends can train these models; on JAX,
+    `fit()` raises `NotImplementedError` (see `keras_gen.gradients`).
 
     Args:
         input_shape: Shape of one image, e.g. `(784,)` or `(28, 28, 1)`.
