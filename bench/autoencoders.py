@@ -23,18 +23,7 @@ import numpy as np
 import keras_gen
 from keras_gen.data import load_dataset
 
-
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of each training epoch."""
-
-    def on_train_begin(self, logs=None):
-        self.epoch_seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch_seconds.append(time.perf_counter() - self.start)
+from timing import EpochTimer
 
 
 def train(model, x_train, args):

@@ -65,6 +65,8 @@ import keras_gen
 from keras_gen import evaluation
 from keras_gen.data import labelled_split, load_dataset
 
+from timing import EpochTimer
+
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_quality.jsonl")
 
 # Model name -> how to benchmark it.
@@ -144,19 +146,6 @@ REFERENCES = {
     "aae_semi_supervised": "Makhzani et al. (2016): 1.90% +- 0.10 test error "
     "with 100 labels on MNIST; the Paperspace post: about 3%",
 }
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of each training epoch."""
-
-    def on_train_begin(self, logs=None):
-        self.epoch_seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch_seconds.append(time.perf_counter() - self.start)
 
 
 def git_commit():
