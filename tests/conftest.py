@@ -93,3 +93,32 @@ def mnist_images(mnist_flat):
         (x_train.reshape(-1, 28, 28, 1), y_train),
         (x_test.reshape(-1, 28, 28, 1), y_test),
     )
+
+
+# Variables that would change where or how a W&B run is logged.
+_WANDB_VARIABLES = (
+    "WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_BASE_URL",
+    "WANDB_MODE", "WANDB_DISABLED", "WANDB_PROJECT", "WANDB_ENTITY",
+    "WANDB_RUN_ID", "WANDB_SWEEP_ID", "WANDB_SWEEP_PARAM_PATH", "WANDB_RESUME",
+)
+
+
+@pytest.fixture
+def wandb_env(tmp_path, monkeypatch):
+    """An isolated, credential-free W&B environment in `tmp_path`."""
+    wandb = pytest.importorskip("wandb")
+    from keras_gen import tracking
+
+    for name in _WANDB_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name in ("DIR", "DATA_DIR", "CACHE_DIR", "CONFIG_DIR"):
+        folder = tmp_path / f"wandb_{name.lower()}"
+        folder.mkdir()
+        monkeypatch.setenv(f"WANDB_{name}", str(folder))
+    monkeypatch.setenv("NETRC", str(tmp_path / "no_netrc"))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    # One "running offline" message per process: let each test see its own.
+    monkeypatch.setattr(tracking, "_said_offline", False)
+    wandb.teardown()  # wandb caches its settings per process.
+    yield tmp_path
+    wandb.teardown()

@@ -45,29 +45,6 @@ run.log({"score": 10 * x})
 run.finish()
 """
 
-_WANDB_VARIABLES = (
-    "WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_BASE_URL",
-    "WANDB_MODE", "WANDB_DISABLED", "WANDB_PROJECT", "WANDB_ENTITY",
-    "WANDB_RUN_ID", "WANDB_SWEEP_ID", "WANDB_SWEEP_PARAM_PATH", "WANDB_RESUME",
-)
-
-
-@pytest.fixture
-def wandb_env(tmp_path, monkeypatch):
-    """An isolated, credential-free W&B environment in `tmp_path`."""
-    for name in _WANDB_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name in ("DIR", "DATA_DIR", "CACHE_DIR", "CONFIG_DIR"):
-        folder = tmp_path / f"wandb_{name.lower()}"
-        folder.mkdir()
-        monkeypatch.setenv(f"WANDB_{name}", str(folder))
-    monkeypatch.setenv("NETRC", str(tmp_path / "no_netrc"))
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    wandb.teardown()
-    yield tmp_path
-    wandb.teardown()
-
-
 def _stub_sweep(tmp_path, **config):
     program = tmp_path / "stub.py"
     program.write_text(STUB)
