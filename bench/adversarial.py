@@ -149,6 +149,7 @@ if ARGS.inter_threads:
 
 import keras_gen  # noqa: E402
 from flops import step_work  # noqa: E402
+from timing import EpochTimer  # noqa: E402
 
 JIT = {"auto": "auto", "true": True, "false": False}
 
@@ -261,17 +262,6 @@ BUILDERS = {"gan": build_gan, "dcgan": build_dcgan, "aae": build_aae,
 
 
 # Timing helpers.
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
 
 
 class StepTimer(keras.callbacks.Callback):
@@ -460,7 +450,7 @@ class Config:
                        callbacks=[self.timer])
         share = others_share(before, cpu_snapshot())
         if record:
-            self.seconds.append(self.timer.seconds[-1])
+            self.seconds.append(self.timer.epoch_seconds[-1])
             self.loads.append(load)
             self.shares.append(share)
 
