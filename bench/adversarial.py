@@ -53,15 +53,10 @@ Usage:
     python bench/adversarial.py --models gan --batch_sizes 64 256
     python bench/adversarial.py --jit_compile true --output bench/results_adversarial.jsonl
     python bench/adversarial.py --input tfdata --steps_per_execution 10
-
-Adversarial autoencoders (`keras_gen.models.adversarial_autoencoder`) and
-EBGAN (`keras_gen.models.ebgan`) are benchmarked when those modules exist;
-otherwise a note is printed on stderr and they are skipped.
 """
 
 import argparse
 import datetime
-import importlib
 import json
 import os
 import platform
@@ -195,7 +190,7 @@ def clean(values, shares):
 
 
 def gan_phases(model):
-    """The GAN game of `AdversarialModel` (also DCGAN and, if alike, EBGAN)."""
+    """The GAN game of `AdversarialModel` (GAN, DCGAN and EBGAN)."""
     generator, discriminator = model.generator, model.discriminator
     return [
         ("discriminator_step", [
@@ -217,20 +212,9 @@ def build_dcgan():
             gan_phases, -1.0)
 
 
-def find_class(module, names):
-    for name in names:
-        if hasattr(module, name):
-            return getattr(module, name)
-    return None
-
-
 def build_aae():
-    module = importlib.import_module("keras_gen.models.adversarial_autoencoder")
-    cls = find_class(module, ["AdversarialAutoencoder", "AAE"])
-    if cls is None:
-        raise ImportError("no AdversarialAutoencoder class in the module")
-    model = cls(seed=0) if "seed" in cls.__init__.__code__.co_varnames else cls()
     # Inputs in [0, 1]: the decoder ends in a sigmoid (binary cross-entropy).
+    model = keras_gen.AdversarialAutoencoder(seed=0)
     return model, tuple(model.input_shape), aae_phases, 0.0
 
 
@@ -249,11 +233,7 @@ def aae_phases(model):
 
 
 def build_ebgan():
-    module = importlib.import_module("keras_gen.models.ebgan")
-    cls = find_class(module, ["EBGAN", "EnergyBasedGAN"])
-    if cls is None:
-        raise ImportError("no EBGAN class in the module")
-    model = cls(seed=0) if "seed" in cls.__init__.__code__.co_varnames else cls()
+    model = keras_gen.EBGAN(seed=0)
     return model, tuple(model.input_shape), gan_phases, -1.0
 
 
@@ -590,15 +570,12 @@ def main():
 
     configs = []
     for name in ARGS.models:
-        try:
-            for batch_size in ARGS.batch_sizes or DEFAULT_BATCH_SIZES[name]:
-                for jit_compile in ARGS.jit_compile:
-                    for spe in ARGS.steps_per_execution:
-                        for input_kind in ARGS.input:
-                            configs.append(Config(name, batch_size, jit_compile,
-                                                  spe, input_kind))
-        except ImportError as error:
-            note(f"skipping {name}: {error}")
+        for batch_size in ARGS.batch_sizes or DEFAULT_BATCH_SIZES[name]:
+            for jit_compile in ARGS.jit_compile:
+                for spe in ARGS.steps_per_execution:
+                    for input_kind in ARGS.input:
+                        configs.append(Config(name, batch_size, jit_compile,
+                                              spe, input_kind))
     if ARGS.keras_gan_loop:
         configs += [KerasGanLoop("predict"), KerasGanLoop("predict_on_batch")]
     report(configs, env, output)
