@@ -181,17 +181,23 @@ def check_save_load_restores(model, x, path):
     np.testing.assert_array_equal(
         ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x))
     )
-    for optimizer_name in ("d_optimizer", "g_optimizer"):
+    assert_optimizers_restored(model, loaded, iterations=2)
+    return loaded
+
+
+def assert_optimizers_restored(model, loaded, iterations):
+    """Every player's optimizer of `loaded` equals `model`'s, state included."""
+    for optimizer_name in model.player_variables():
         original = getattr(model, optimizer_name)
         restored = getattr(loaded, optimizer_name)
+        assert type(restored) is type(original)
         assert restored.get_config() == original.get_config()
-        assert int(restored.iterations) == int(original.iterations) == 2
+        assert int(restored.iterations) == int(original.iterations) == iterations
         assert len(restored.variables) == len(original.variables)
         for a, b in zip(restored.variables, original.variables):
             np.testing.assert_array_equal(
                 ops.convert_to_numpy(a), ops.convert_to_numpy(b)
             )
-    return loaded
 
 
 def check_training_resumes(model, loaded, x, exactly=True):

@@ -29,6 +29,7 @@ from keras_gen.models.supervised_adversarial_autoencoder import (
 
 from player_checks import (
     assert_all_changed,
+    assert_optimizers_restored,
     assert_unchanged,
     snapshot,
 )
@@ -442,12 +443,7 @@ def test_save_load_restores_outputs_optimizers_and_resumes(name, dropout, tmp_pa
                                       model.reconstruct(x, labels))
     if name == "semi_supervised":
         np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
-    for optimizer_name in model.player_variables():
-        original = getattr(model, optimizer_name)
-        restored = getattr(loaded, optimizer_name)
-        assert type(restored) is type(original)
-        assert int(restored.iterations) == int(original.iterations) == 2
-        assert_unchanged(snapshot(original.variables), restored.variables)
+    assert_optimizers_restored(model, loaded, iterations=2)
     # Training resumes from the saved state (prior seed included); without
     # dropout, whose seeds Keras does not save, exactly as without saving.
     for m in (model, loaded):

@@ -76,8 +76,8 @@ ADVERSARIAL_COMMON = textwrap.dedent(
 
     sys.path.insert(0, sys.argv[1])
     from player_checks import (
-        assert_all_changed, assert_unchanged, bn_moving_statistics, run_phase,
-        snapshot,
+        assert_all_changed, assert_optimizers_restored, assert_unchanged,
+        bn_moving_statistics, run_phase, snapshot,
     )
     from keras_gen.models import GAN
     from keras_gen.models.adversarial_autoencoder import AdversarialAutoencoder
@@ -241,12 +241,7 @@ ADVERSARIAL_TRAIN_SCRIPT = ADVERSARIAL_COMMON + textwrap.dedent(
     assert loaded.get_config() == model.get_config()
     np.testing.assert_array_equal(
         loaded.generate(4, seed=3), model.generate(4, seed=3))
-    for optimizer_name in model.player_variables():
-        original = getattr(model, optimizer_name)
-        restored = getattr(loaded, optimizer_name)
-        assert type(restored) is type(original)
-        assert int(restored.iterations) == int(original.iterations) == 2
-        assert_unchanged(snapshot(original.variables), restored.variables)
+    assert_optimizers_restored(model, loaded, iterations=2)
     for m in (model, loaded):
         history = m.fit(x[:32], batch_size=16, epochs=1, shuffle=False,
                         verbose=0).history
