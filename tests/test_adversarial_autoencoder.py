@@ -783,7 +783,77 @@ def test_semi_supervised_fit_runs_one_step_per_batch():
         assert int(model.get_optimizer(name).iterations) == 6, name
     assert set(history) == SEMI_METRICS | {f"val_{name}" for name in SEMI_METRICS}
     assert all(np.isfinite(v).all() for v in history.values())
-    assert dataset.epoch >= 2  # fit() ended its epochs: new shufflings.
+    # As Keras moves a PyDataset: once before the first epoch, after each.
+    assert dataset.epoch == 3
+
+
+def test_semi_supervised_batch_is_a_pure_function_of_epoch_and_index():
+    x, y = identified(25)
+    dataset = make_semi_supervised_dataset(x, x[:4], y[:4], batch_size=10, seed=3)
+    dataset.on_epoch_end()
+    later = dataset.batch(5, 1)
+    for index in range(len(dataset)):
+        expected = dataset.batch(1, index)
+        for key, value in dataset[index].items():
+            np.testing.assert_array_equal(value, expected[key])
+    np.testing.assert_array_equal(dataset.batch(5, 1)["x"], later["x"])
+    assert dataset.epoch == 1  # batch() reads no state.
+    assert not np.array_equal(rows_of(later["x"]), rows_of(dataset.batch(1, 1)["x"]))
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="a TensorFlow dataset"
+)
+def test_semi_supervised_tf_dataset_runs_through_the_epochs():
+    x, y = identified(25)
+    dataset = make_semi_supervised_dataset(x, x[:4], y[:4], batch_size=10, seed=0)
+    elements = list(dataset.as_tf_dataset(first_epoch=2).take(6))
+    expected = [dataset.batch(epoch, index) for epoch in (2, 3) for index in range(3)]
+    for element, batch in zip(elements, expected, strict=True):
+        assert set(element) == set(batch)
+        for key, value in batch.items():
+            assert element[key].dtype == value.dtype
+            np.testing.assert_array_equal(element[key].numpy(), value)
+    # Epochs of 4 batches (whole executions of 2 steps) start over.
+    padded = list(dataset.as_tf_dataset(first_epoch=0, batches_per_epoch=4).take(5))
+    indices = [(0, 0), (0, 1), (0, 2), (0, 0), (1, 0)]
+    for element, (epoch, index) in zip(padded, indices, strict=True):
+        np.testing.assert_array_equal(
+            element["x"].numpy(), dataset.batch(epoch, index)["x"]
+        )
+
+
+class RecordingSemiSupervisedAAE(SemiSupervisedAdversarialAutoencoder):
+    """Records the unlabelled rows of every batch it trains on (eagerly)."""
+
+    def reconstruction_step(self, batch):
+        self.seen.append(rows_of(keras.ops.convert_to_numpy(batch["x"])))
+        return super().reconstruction_step(batch)
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 2])
+def test_semi_supervised_fit_trains_on_each_epochs_own_batches(steps_per_execution):
+    """fit() trains epoch e on batch(e, i), i in order, on every backend."""
+    keras.utils.set_random_seed(0)
+    model = RecordingSemiSupervisedAAE(
+        hidden_units=(8,), discriminator_units=(8,), latent_dim=2, seed=0
+    )
+    model.compile(run_eagerly=True, steps_per_execution=steps_per_execution)
+    model.seen = []
+    x, y = identified(25)
+    dataset = make_semi_supervised_dataset(x, x[:4], y[:4], batch_size=10, seed=0)
+    model.fit(dataset, epochs=2, verbose=0)
+    # With 2 steps per execution an epoch runs 4 steps: Keras runs whole
+    # executions, and the extra one repeats the epoch's first batch.
+    indices = [0, 1, 2] + [0] * (steps_per_execution == 2)
+    expected = [
+        rows_of(dataset.batch(epoch, index)["x"])
+        for epoch in (1, 2) for index in indices
+    ]
+    assert len(model.seen) == len(expected)
+    for seen, rows in zip(model.seen, expected):
+        np.testing.assert_array_equal(seen, rows)
+    assert dataset.epoch == 3
 
 
 # Trains with PyTorch in a fresh interpreter (Keras picks the backend at

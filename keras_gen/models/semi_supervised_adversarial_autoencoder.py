@@ -17,6 +17,7 @@ print(model.classification_error(x_test, y_test))
 ```
 """
 
+import inspect
 import numbers
 import operator
 import threading
@@ -198,7 +199,19 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
                 f"Batch index out of range: {index} (the epoch has "
                 f"{num_batches} batches)"
             )
-        epoch = self.epoch  # Read once: another thread may end the epoch.
+        # Read `epoch` once: another thread may end the epoch.
+        return self.batch(self.epoch, index)
+
+    def batch(self, epoch, index):
+        """Batch `index` of epoch `epoch`, a pure function of `(seed, epoch, index)`.
+
+        Args:
+            epoch: Non-negative integer epoch number.
+            index: Batch number in `[0, len(self))`.
+
+        Returns:
+            The dict of `make_semi_supervised_dataset()`.
+        """
         start = index * self.batch_size
         rows = self._unlabelled_order(epoch)[start : start + self.batch_size]
         labelled_rows = self._labelled_rows(epoch, index)
@@ -207,6 +220,52 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
             "x_labelled": self.x_labelled[labelled_rows],
             "y_labelled": self.y_labelled[labelled_rows],
         }
+
+    def as_tf_dataset(self, first_epoch, batches_per_epoch=None):
+        """The batches of epochs `first_epoch`, `first_epoch + 1`, ..., endless.
+
+        What `SemiSupervisedAdversarialAutoencoder.fit()` trains on with the
+        TensorFlow backend (see there why). Element `k` is
+        `batch(first_epoch + k // batches_per_epoch, (k % batches_per_epoch)
+        % len(self))`: an epoch longer than `len(self)` starts over.
+
+        Args:
+            first_epoch: Non-negative integer, the epoch of the first batch.
+            batches_per_epoch: Batches taken from each epoch; defaults to
+                `len(self)`.
+
+        Returns:
+            A `tf.data.Dataset` of dicts of tensors, prefetched.
+        """
+        import tensorflow as tf  # Only this TensorFlow path needs it.
+
+        first_epoch = operator.index(first_epoch)
+        num_batches = len(self)
+        period = operator.index(batches_per_epoch or num_batches)
+
+        def make_batch(position):
+            epoch, index = divmod(int(position), period)
+            batch = self.batch(first_epoch + epoch, index % num_batches)
+            return batch["x"], batch["x_labelled"], batch["y_labelled"]
+
+        def to_dict(position):
+            x, x_labelled, y_labelled = tf.numpy_function(
+                make_batch, [position], ["float32", "float32", "int32"],
+                stateful=False,
+            )
+            x.set_shape((None, *self.x_unlabelled.shape[1:]))
+            x_labelled.set_shape(
+                (self.labelled_batch_size, *self.x_labelled.shape[1:])
+            )
+            y_labelled.set_shape((self.labelled_batch_size,))
+            return {"x": x, "x_labelled": x_labelled, "y_labelled": y_labelled}
+
+        # map() keeps the order; prefetch() makes the next batches meanwhile.
+        return (
+            tf.data.Dataset.range(2**62)
+            .map(to_dict)
+            .prefetch(tf.data.AUTOTUNE)
+        )
 
     def on_epoch_end(self):
         """Moves on to the next epoch's shuffling."""
@@ -260,6 +319,17 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
                 while len(cache) > self._CACHE_SIZE:
                     del cache[next(iter(cache))]  # The oldest.
         return order
+
+
+class _NextEpoch(keras.callbacks.Callback):
+    """Moves a `SemiSupervisedBatches` to its next epoch as each one ends."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.batches.on_epoch_end()
 
 
 def _check_inputs(x, name, input_shape=None):
@@ -555,7 +625,42 @@ class SemiSupervisedAdversarialAutoencoder(
         # The dataset shuffles itself, seeded; Keras would only reorder its
         # batches, unseeded.
         kwargs.setdefault("shuffle", False)
+        if (
+            isinstance(x, SemiSupervisedBatches)
+            and keras.backend.backend() == "tensorflow"
+        ):
+            return self._fit_on_tf_dataset(x, y, *args, **kwargs)
         return super().fit(x, y, *args, **kwargs)
+
+    def _fit_on_tf_dataset(self, batches, *args, **kwargs):
+        """`fit()` on `batches.as_tf_dataset()`, keeping the epochs' batches.
+
+        Keras feeds a `PyDataset` to TensorFlow through
+        `tf.data.Dataset.from_generator`, which (TensorFlow 2.21) waits idle
+        for up to ~40 s at the start of some epochs, nearly doubling them on
+        full MNIST (`bench/semi_supervised_input.py`). An endless dataset
+        indexed by `(epoch, batch)` keeps one iterator for the whole `fit()`
+        and does not wait; its batches are those of the `PyDataset`
+        (`batches.batch(e, i)` in epoch `e`), and `batches.epoch` moves on as
+        Keras would move it.
+        """
+        arguments = inspect.signature(keras.Model.fit).bind(
+            self, batches, *args, **kwargs
+        ).arguments
+        del arguments["self"]
+        steps = arguments.get("steps_per_epoch") or len(batches)
+        # Keras runs whole executions: an epoch takes a multiple of them.
+        per_execution = self.steps_per_execution or 1
+        batches.on_epoch_end()  # As Keras does before the first epoch.
+        arguments["x"] = batches.as_tf_dataset(
+            first_epoch=batches.epoch,
+            batches_per_epoch=-(-steps // per_execution) * per_execution,
+        )
+        arguments["steps_per_epoch"] = steps
+        arguments["callbacks"] = [
+            *(arguments.get("callbacks") or []), _NextEpoch(batches),
+        ]
+        return super().fit(**arguments)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         if is_array_like(x) and not is_array_like(y):
