@@ -75,7 +75,10 @@ def make_semi_supervised_dataset(
     The result is a `keras.utils.PyDataset`, so it feeds `fit()` on every
     backend, without TensorFlow. It shuffles with a NumPy generator seeded
     from `seed` and the epoch number, and reshuffles when `fit()` ends an
-    epoch (`on_epoch_end()`): the same seed gives the same batches.
+    epoch (`on_epoch_end()`): the same seed gives the same batches. On
+    TensorFlow, `SemiSupervisedAdversarialAutoencoder.fit()` trains on the
+    same batches through `as_tf_dataset()`, an endless `tf.data` pipeline,
+    since Keras' route for a `PyDataset` stalls there at epoch starts.
 
     Args:
         x_unlabelled: Inputs without labels, values in [0, 1]. They may
