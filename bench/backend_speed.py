@@ -1,64 +1,213 @@
-"""`fit()` speed of the MLP GAN on the current Keras backend; prints a JSON line.
+"""Training speed of every adversarial model on TensorFlow, JAX and PyTorch.
 
-`bench/adversarial.py` measures on TensorFlow only (its matmul peak and
-kernel timings are TensorFlow ops). This script times the same training step
-on whichever backend `KERAS_BACKEND` selects, so TensorFlow and PyTorch can be
-compared on one machine:
+Prints one JSON line per run: steps/s of `fit()` on random data of the
+model's shape at its examples' default batch size, on the CPU, for each
+backend and compile setting:
 
-    KERAS_BACKEND=tensorflow python bench/backend_speed.py
-    KERAS_BACKEND=torch python bench/backend_speed.py --torch_threads 1
+    python bench/backend_speed.py                       # everything, 3 rounds
+    python bench/backend_speed.py --models gan --rounds 1
+    python bench/backend_speed.py --output bench/results_backend_speed.jsonl
+    python bench/backend_speed.py --table bench/results_backend_speed.jsonl
 
-steps/s is the median over `--epochs` epochs of `--steps` batches of random
-data (batch 64, `keras_gen.GAN` defaults), after a 20-step warm-up.
+How it measures: every run is a fresh Python process (Keras picks its
+backend at import), so no run inherits another's threads, caches or
+compiled functions. The runs are interleaved: each round runs every
+configuration once, in the same order, so a slow phase of a shared machine
+hits them alike; the table gives the median over rounds. Within a run, the
+model is built with `keras.utils.set_random_seed(0)`, compiled with the
+setting under test, warmed up (one epoch of 10 steps, which traces or jits
+the step), then timed over `--epochs` epochs of `--steps` batches from
+`on_epoch_begin` to `on_epoch_end`; steps/s is the median over those epochs.
+
+Settings: `jit_compile` False or True (`"auto"` is what `compile()` picks:
+True on JAX, False on TensorFlow's CPU and on PyTorch) and
+`steps_per_execution` 1 or 10 (PyTorch runs eagerly, so only 1 there).
+PyTorch runs with one thread per core (its default).
 """
 
 import argparse
-import datetime
 import json
 import os
 import statistics
+import subprocess
+import sys
+import time
 
-import keras
-import numpy as np
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-import keras_gen
+# model -> (examples' default batch size, input shape).
+MODELS = {
+    "gan": (32, (784,)),
+    "dcgan": (32, (28, 28, 1)),
+    "ebgan": (64, (784,)),
+    "aae": (100, (784,)),
+    "aae_supervised": (100, (784,)),
+    "aae_semi_supervised": (100, (784,)),
+}
+BACKENDS = ("tensorflow", "jax", "torch")
+# (jit_compile, steps_per_execution) per backend; the first is its default.
+SETTINGS = {
+    "tensorflow": [("auto", 1), (True, 1), ("auto", 10)],
+    "jax": [("auto", 1), (False, 1), ("auto", 10)],
+    "torch": [("auto", 1)],
+}
 
-from timing import EpochTimer
+
+def build(name, batch_size, num_examples):
+    """The model, compiled later, and its training data (NumPy)."""
+    import numpy as np
+
+    import keras_gen
+
+    rng = np.random.default_rng(0)
+    if name == "gan":
+        return keras_gen.GAN(seed=0), rng.uniform(-1, 1, (num_examples, 784))
+    if name == "dcgan":
+        return (keras_gen.DCGAN(seed=0),
+                rng.uniform(-1, 1, (num_examples, 28, 28, 1)))
+    if name == "ebgan":
+        return keras_gen.EBGAN(seed=0), rng.uniform(-1, 1, (num_examples, 784))
+    x = rng.random((num_examples, 784))
+    y = rng.integers(0, 10, num_examples)
+    if name == "aae":
+        return keras_gen.AdversarialAutoencoder(seed=0), x
+    if name == "aae_supervised":
+        return keras_gen.SupervisedAdversarialAutoencoder(seed=0), (x, y)
+    dataset = keras_gen.make_semi_supervised_dataset(
+        x.astype("float32"), x[:100].astype("float32"), y[:100],
+        batch_size=batch_size, seed=0,
+    )
+    return keras_gen.SemiSupervisedAdversarialAutoencoder(seed=0), dataset
+
+
+def worker(args):
+    """One run, in this process: prints its JSON line."""
+    import keras
+
+    from timing import EpochTimer
+
+    batch_size, _ = MODELS[args.model]
+    keras.utils.set_random_seed(0)
+    model, data = build(args.model, batch_size, args.steps * batch_size)
+    jit_compile = {"auto": "auto", "True": True, "False": False}[args.jit_compile]
+    model.compile(jit_compile=jit_compile,
+                  steps_per_execution=args.steps_per_execution)
+    if isinstance(data, tuple):
+        x, y = data
+        x = x.astype("float32")
+        fit = dict(x=x, y=y, batch_size=batch_size, shuffle=False)
+        warm = dict(x=x[: 10 * batch_size], y=y[: 10 * batch_size],
+                    batch_size=batch_size)
+    elif hasattr(data, "batch"):  # The semi-supervised batches.
+        fit = dict(x=data)
+        warm = dict(x=data, steps_per_epoch=10)
+    else:
+        x = data.astype("float32")
+        fit = dict(x=x, batch_size=batch_size, shuffle=False)
+        warm = dict(x=x[: 10 * batch_size], batch_size=batch_size)
+    started = time.perf_counter()
+    model.fit(**warm, epochs=1, verbose=0)
+    warm_seconds = time.perf_counter() - started
+    timer = EpochTimer()
+    model.fit(**fit, epochs=args.epochs, verbose=0, callbacks=[timer])
+    rates = [args.steps / seconds for seconds in timer.epoch_seconds]
+    print(json.dumps({
+        "model": args.model, "backend": keras.backend.backend(),
+        "jit_compile": args.jit_compile,
+        "jit_compile_used": bool(model.jit_compile),
+        "steps_per_execution": args.steps_per_execution,
+        "batch_size": batch_size, "steps": args.steps,
+        "steps_per_second": round(statistics.median(rates), 2),
+        "steps_per_second_all": [round(rate, 2) for rate in rates],
+        "warm_up_seconds": round(warm_seconds, 1),
+        "keras": keras.__version__, "cpus": os.cpu_count(),
+        "load1": round(os.getloadavg()[0], 2),
+    }), flush=True)
+
+
+def run(args):
+    """Runs every configuration in fresh processes, interleaved by round."""
+    configs = [
+        (model, backend, jit, spe)
+        for model in args.models
+        for backend in args.backends
+        for jit, spe in SETTINGS[backend]
+    ]
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+        text=True, cwd=HERE,
+    ).stdout.strip()
+    for round_index in range(args.rounds):
+        for model, backend, jit, spe in configs:
+            command = [
+                sys.executable, __file__, "--worker", "--models", model,
+                "--jit_compile", str(jit), "--steps_per_execution", str(spe),
+                "--steps", str(args.steps), "--epochs", str(args.epochs),
+            ]
+            env = {**os.environ, "KERAS_BACKEND": backend,
+                   "TF_CPP_MIN_LOG_LEVEL": "3"}
+            result = subprocess.run(command, env=env, capture_output=True,
+                                    text=True, cwd=HERE)
+            lines = [line for line in result.stdout.splitlines()
+                     if line.startswith("{")]
+            if result.returncode or not lines:
+                record = {"model": model, "backend": backend,
+                          "jit_compile": str(jit), "steps_per_execution": spe,
+                          "error": result.stderr[-500:]}
+            else:
+                record = json.loads(lines[-1])
+            record.update(round=round_index, commit=commit)
+            line = json.dumps(record)
+            print(line, flush=True)
+            if args.output:
+                with open(args.output, "a") as f:
+                    f.write(line + "\n")
+
+
+def table(path):
+    """The markdown table of the median steps/s per configuration."""
+    rates = {}
+    with open(path) as f:
+        for line in f:
+            record = json.loads(line)
+            if "steps_per_second" not in record:
+                continue
+            key = (record["model"], record["backend"], record["jit_compile"],
+                   record["steps_per_execution"])
+            rates.setdefault(key, []).append(record["steps_per_second"])
+    print("| model | backend | jit_compile | steps_per_execution | steps/s (median) | rounds |")
+    print("|---|---|---|---|---|---|")
+    for (model, backend, jit, spe), values in rates.items():
+        print(f"| {model} | {backend} | {jit} | {spe} | "
+              f"{statistics.median(values):.1f} | {len(values)} |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch_size", type=int, default=64)
-    parser.add_argument("--torch_threads", type=int,
-                        help="torch.set_num_threads() before training (torch only).")
+    parser.add_argument("--models", nargs="+", default=list(MODELS),
+                        choices=list(MODELS))
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS),
+                        choices=list(BACKENDS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=40,
+                        help="Batches per timed epoch.")
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="Timed epochs per run.")
+    parser.add_argument("--output", help="Appends the JSON lines to this file.")
+    parser.add_argument("--table", metavar="JSONL",
+                        help="Prints the markdown table of a results file.")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jit_compile", default="auto", help=argparse.SUPPRESS)
+    parser.add_argument("--steps_per_execution", type=int, default=1,
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.torch_threads and keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
-
-    keras.utils.set_random_seed(0)
-    model = keras_gen.GAN(seed=0)
-    model.compile()
-    images = np.random.default_rng(0).uniform(
-        -1, 1, (args.steps * args.batch_size, 784)
-    ).astype("float32")
-    model.fit(images[: 20 * args.batch_size], batch_size=args.batch_size, verbose=0)
-    timer = EpochTimer()
-    load = os.getloadavg()[0]
-    model.fit(images, batch_size=args.batch_size, epochs=args.epochs, verbose=0,
-              callbacks=[timer])
-    rates = [args.steps / seconds for seconds in timer.epoch_seconds]
-    print(json.dumps({
-        "model": "GAN", "backend": keras.backend.backend(),
-        "batch_size": args.batch_size, "torch_threads": args.torch_threads,
-        "steps_per_second": round(statistics.median(rates), 1),
-        "steps_per_second_all": [round(rate, 1) for rate in rates],
-        "load1_before": round(load, 2), "cpus": os.cpu_count(),
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
-    }))
+    if args.table:
+        table(args.table)
+    elif args.worker:
+        args.model = args.models[0]
+        worker(args)
+    else:
+        run(args)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """keras-gen: a Keras 3 model zoo of deep generative models."""
 
+from keras_gen import backend
 from keras_gen import callbacks
 from keras_gen import data
-from keras_gen import gradients
 from keras_gen import layers
 from keras_gen import losses
+from keras_gen import optimizers
 from keras_gen import priors
 from keras_gen.models import AdversarialAutoencoder
 from keras_gen.models import AdversarialModel
@@ -33,12 +34,13 @@ __all__ = [
     "SemiSupervisedBatches",
     "SupervisedAdversarialAutoencoder",
     "VariationalAutoencoder",
+    "backend",
     "callbacks",
     "data",
-    "gradients",
     "layers",
     "losses",
     "make_semi_supervised_dataset",
+    "optimizers",
     "priors",
 ]
 

@@ -6,7 +6,7 @@ import pytest
 from keras import ops
 
 import keras_gen.models
-from keras_gen import gradients
+from keras_gen.optimizers import PlayerOptimizers
 from keras_gen.models import DCGAN, GAN, AdversarialModel
 
 from player_checks import (
@@ -269,14 +269,20 @@ def test_public_api_is_exported():
         assert keras.saving.get_registered_object(f"keras_gen>{name}") is cls
 
 
-def test_other_backends_get_a_clear_error_before_training(monkeypatch):
+def test_every_optimizer_is_behind_model_optimizer():
+    # Keras' trainers thread, save and shard `model.optimizer` only.
     model = make_model("gan")
-    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
-    with pytest.raises(NotImplementedError, match=r"TensorFlow.*KERAS_BACKEND='jax'"):
-        gradients.minimize(lambda: (0.0, None), [], keras.optimizers.SGD())
-    with pytest.raises(NotImplementedError, match="KERAS_BACKEND='jax'"):
-        model.fit(batch_for(model), verbose=0)
-    assert int(model.d_optimizer.iterations) == 0
+    assert isinstance(model.optimizer, PlayerOptimizers)
+    assert model.optimizer["d_optimizer"] is model.d_optimizer
+    assert model.optimizer["g_optimizer"] is model.g_optimizer
+    expected = model.d_optimizer.variables + model.g_optimizer.variables
+    assert [id(v) for v in model.optimizer.variables] == [id(v) for v in expected]
+    model.fit(batch_for(model), batch_size=8, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == int(model.d_optimizer.iterations) == 2
+    with pytest.raises(AttributeError, match=r"d_optimizer.*learning_rate"):
+        model.optimizer.learning_rate
+    with pytest.raises(NotImplementedError, match="applies no gradients"):
+        model.optimizer.apply([], [])
 
 
 # Bad input.

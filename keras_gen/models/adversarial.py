@@ -12,9 +12,10 @@ of variables with its own optimizer and loss) is updated in turn inside ONE
 import keras
 from keras import ops
 
-from keras_gen import gradients
+from keras_gen import backend
 from keras_gen.layers import SeededLayer
 from keras_gen.models.base import GaussianPrior, GenerativeModel
+from keras_gen.optimizers import PlayerOptimizers
 from keras_gen.validation import check_positive_int, check_shape
 
 
@@ -69,13 +70,13 @@ def binary_crossentropy(target, scores):
     )
 
 
-class AdversarialModel(GaussianPrior, GenerativeModel):
+class AdversarialModel(backend.Trainer, GaussianPrior, GenerativeModel):
     """Base class of the models whose players are trained against each other.
 
     Each batch runs the methods named in `phases`, in order, inside one
     compiled `train_step`. A phase updates one player: it computes that
     player's loss and applies its gradients, with that player's optimizer, to
-    that player's variables only (`keras_gen.gradients.minimize`). It returns
+    that player's variables only (`keras_gen.backend.minimize`). It returns
     a dict of scalars that feed the `keras.metrics.Mean` trackers named in
     `metric_names`, which appear in the history.
 
@@ -266,18 +267,20 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
                         f"the same optimizer for `{other_name}` and `{name}`"
                     )
             resolved[name] = optimizer
-        # No Keras-level optimizer or loss: the phases hold their own.
+        # Every player's optimizer behind `model.optimizer`, where Keras'
+        # trainers find their state; the losses are built in.
+        container = PlayerOptimizers(resolved)
         super().compile(
-            optimizer=None,
+            optimizer=container,
             run_eagerly=run_eagerly,
             steps_per_execution=steps_per_execution,
             jit_compile=jit_compile,
         )
         for name, optimizer in resolved.items():
             setattr(self, name, optimizer)
-            # Built now, so `load_model()` finds the slots to restore and no
-            # variable is created inside the compiled step.
-            optimizer.build(players[name])
+        # Built now, so `load_model()` finds the slots to restore and no
+        # variable is created inside the compiled step.
+        container.build(players)
         self._player_compile_kwargs = {
             "run_eagerly": run_eagerly,
             "steps_per_execution": steps_per_execution,
@@ -304,12 +307,6 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
         return {**config, **self._player_compile_kwargs}
 
     # Training.
-
-    def fit(self, *args, **kwargs):
-        # Fail clearly before the backend's trainer does (the JAX trainer
-        # reads `self.optimizer`, which these models do not have).
-        gradients.check_backend()
-        return super().fit(*args, **kwargs)
 
     def unpack_batch(self, data):
         """Returns what the phases receive from a batch: the images only."""
@@ -386,7 +383,7 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
         generator learns from the function the discriminator step trained.
         The call is stateless: the BatchNorm moving statistics and dropout
         seed states it would update are discarded, and
-        `gradients.minimize` differentiates the generator's variables only,
+        `backend.minimize` differentiates the generator's variables only,
         so nothing of the discriminator changes.
 
         Args:
@@ -438,7 +435,7 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
         """
         real_images = ops.convert_to_tensor(real_images)
         fake_images = self.generate_fakes(ops.shape(real_images)[0])
-        loss, logs = gradients.minimize(
+        loss, logs = backend.minimize(
             lambda: self.compute_discriminator_loss(real_images, fake_images),
             self.discriminator.trainable_variables,
             self.get_optimizer("d_optimizer"),
@@ -455,7 +452,7 @@ class AdversarialModel(GaussianPrior, GenerativeModel):
             Dict of the step's `g_loss` and `d_g_z2`.
         """
         noise = self.latent_sampler.sample(ops.shape(real_images)[0])
-        loss, logs = gradients.minimize(
+        loss, logs = backend.minimize(
             lambda: self.compute_generator_loss(noise),
             self.generator.trainable_variables,
             self.get_optimizer("g_optimizer"),

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen import gradients
+from keras_gen import backend
 from keras_gen import priors
 from keras_gen.models.adversarial import AdversarialModel
 from keras_gen.models.base import DEFAULT_BATCH_SIZE
@@ -393,7 +393,7 @@ class AdversarialAutoencoder(AdversarialModel):
             Dict of the step's `reconstruction_loss`.
         """
         batch = self._as_batch(batch)
-        loss, _ = gradients.minimize(
+        loss, _ = backend.minimize(
             lambda: (self.compute_reconstruction_loss(batch), None),
             self.player_variables()["ae_optimizer"],
             self.get_optimizer("ae_optimizer"),
@@ -414,7 +414,7 @@ class AdversarialAutoencoder(AdversarialModel):
             ops.stop_gradient, self.encode_batch(batch, training=False)
         )
         prior_codes = self.sample_prior_codes(batch)
-        loss, logs = gradients.minimize(
+        loss, logs = backend.minimize(
             lambda: self.compute_discriminator_loss(prior_codes, codes),
             self.discriminator.trainable_variables,
             self.get_optimizer("d_optimizer"),
@@ -433,7 +433,7 @@ class AdversarialAutoencoder(AdversarialModel):
         batch = self._as_batch(batch)
         # `compute_generator_loss` runs `self.generator`, the encoder, in
         # training mode and the discriminator frozen.
-        loss, _ = gradients.minimize(
+        loss, _ = backend.minimize(
             lambda: self.compute_generator_loss(batch["x"]),
             self.generator.trainable_variables,
             self.get_optimizer("g_optimizer"),

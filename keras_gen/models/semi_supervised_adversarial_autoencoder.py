@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen import gradients
+from keras_gen import backend
 from keras_gen import priors
 from keras_gen.models.adversarial_autoencoder import (
     RECONSTRUCTION_LEARNING_RATE,
@@ -77,8 +77,9 @@ def make_semi_supervised_dataset(
     from `seed` and the epoch number, and reshuffles when `fit()` ends an
     epoch (`on_epoch_end()`): the same seed gives the same batches. On
     TensorFlow, `SemiSupervisedAdversarialAutoencoder.fit()` trains on the
-    same batches through `as_tf_dataset()`, an endless `tf.data` pipeline,
-    since Keras' route for a `PyDataset` stalls there at epoch starts.
+    same batches through an endless `tf.data` pipeline
+    (`keras_gen.backend.training_data`), since Keras' route for a
+    `PyDataset` stalls there at epoch starts.
 
     Args:
         x_unlabelled: Inputs without labels, values in [0, 1]. They may
@@ -224,51 +225,14 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
             "y_labelled": self.y_labelled[labelled_rows],
         }
 
-    def as_tf_dataset(self, first_epoch, batches_per_epoch=None):
-        """The batches of epochs `first_epoch`, `first_epoch + 1`, ..., endless.
-
-        What `SemiSupervisedAdversarialAutoencoder.fit()` trains on with the
-        TensorFlow backend (see there why). Element `k` is
-        `batch(first_epoch + k // batches_per_epoch, (k % batches_per_epoch)
-        % len(self))`: an epoch longer than `len(self)` starts over.
-
-        Args:
-            first_epoch: Non-negative integer, the epoch of the first batch.
-            batches_per_epoch: Batches taken from each epoch; defaults to
-                `len(self)`.
-
-        Returns:
-            A `tf.data.Dataset` of dicts of tensors, prefetched.
-        """
-        import tensorflow as tf  # Only this TensorFlow path needs it.
-
-        first_epoch = operator.index(first_epoch)
-        num_batches = len(self)
-        period = operator.index(batches_per_epoch or num_batches)
-
-        def make_batch(position):
-            epoch, index = divmod(int(position), period)
-            batch = self.batch(first_epoch + epoch, index % num_batches)
-            return batch["x"], batch["x_labelled"], batch["y_labelled"]
-
-        def to_dict(position):
-            x, x_labelled, y_labelled = tf.numpy_function(
-                make_batch, [position], ["float32", "float32", "int32"],
-                stateful=False,
-            )
-            x.set_shape((None, *self.x_unlabelled.shape[1:]))
-            x_labelled.set_shape(
-                (self.labelled_batch_size, *self.x_labelled.shape[1:])
-            )
-            y_labelled.set_shape((self.labelled_batch_size,))
-            return {"x": x, "x_labelled": x_labelled, "y_labelled": y_labelled}
-
-        # map() keeps the order; prefetch() makes the next batches meanwhile.
-        return (
-            tf.data.Dataset.range(2**62)
-            .map(to_dict)
-            .prefetch(tf.data.AUTOTUNE)
-        )
+    def element_spec(self):
+        """`{name: (shape, dtype)}` of the elements, the batch axis `None` if it varies."""
+        labelled = (self.labelled_batch_size, *self.x_labelled.shape[1:])
+        return {
+            "x": ((None, *self.x_unlabelled.shape[1:]), "float32"),
+            "x_labelled": (labelled, "float32"),
+            "y_labelled": ((self.labelled_batch_size,), "int32"),
+        }
 
     def on_epoch_end(self):
         """Moves on to the next epoch's shuffling."""
@@ -322,17 +286,6 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
                 while len(cache) > self._CACHE_SIZE:
                     del cache[next(iter(cache))]  # The oldest.
         return order
-
-
-class _NextEpoch(keras.callbacks.Callback):
-    """Moves a `SemiSupervisedBatches` to its next epoch as each one ends."""
-
-    def __init__(self, batches):
-        super().__init__()
-        self.batches = batches
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.batches.on_epoch_end()
 
 
 def _check_inputs(x, name, input_shape=None):
@@ -600,7 +553,7 @@ class SemiSupervisedAdversarialAutoencoder(
             Dict of the step's `classification_loss` and `classification_acc`.
         """
         batch = self._as_batch(batch)
-        loss, logs = gradients.minimize(
+        loss, logs = backend.minimize(
             lambda: self.compute_classification_loss(batch),
             self.classifier.trainable_variables,
             self.get_optimizer("c_optimizer"),
@@ -628,24 +581,16 @@ class SemiSupervisedAdversarialAutoencoder(
         # The dataset shuffles itself, seeded; Keras would only reorder its
         # batches, unseeded.
         kwargs.setdefault("shuffle", False)
-        if (
-            isinstance(x, SemiSupervisedBatches)
-            and keras.backend.backend() == "tensorflow"
-        ):
-            return self._fit_on_tf_dataset(x, y, *args, **kwargs)
+        if isinstance(x, SemiSupervisedBatches):
+            return self._fit_on_batches(x, *args, **kwargs)
         return super().fit(x, y, *args, **kwargs)
 
-    def _fit_on_tf_dataset(self, batches, *args, **kwargs):
-        """`fit()` on `batches.as_tf_dataset()`, keeping the epochs' batches.
+    def _fit_on_batches(self, batches, *args, **kwargs):
+        """`fit()` on the batches, fed the backend's fastest way.
 
-        Keras feeds a `PyDataset` to TensorFlow through
-        `tf.data.Dataset.from_generator`, which (TensorFlow 2.21) waits idle
-        for up to ~40 s at the start of some epochs, nearly doubling them on
-        full MNIST (`bench/semi_supervised_input.py`). An endless dataset
-        indexed by `(epoch, batch)` keeps one iterator for the whole `fit()`
-        and does not wait; its batches are those of the `PyDataset`
-        (`batches.batch(e, i)` in epoch `e`), and `batches.epoch` moves on as
-        Keras would move it.
+        See `keras_gen.backend.training_data`: on TensorFlow an endless
+        `tf.data` pipeline of the same batches, elsewhere Keras' `PyDataset`
+        route.
         """
         arguments = inspect.signature(keras.Model.fit).bind(
             self, batches, *args, **kwargs
@@ -654,15 +599,11 @@ class SemiSupervisedAdversarialAutoencoder(
         steps = arguments.get("steps_per_epoch") or len(batches)
         # Keras runs whole executions: an epoch takes a multiple of them.
         per_execution = self.steps_per_execution or 1
-        batches.on_epoch_end()  # As Keras does before the first epoch.
-        arguments["x"] = batches.as_tf_dataset(
-            first_epoch=batches.epoch,
-            batches_per_epoch=-(-steps // per_execution) * per_execution,
+        arguments["x"], callbacks = backend.training_data(
+            batches, -(-steps // per_execution) * per_execution
         )
         arguments["steps_per_epoch"] = steps
-        arguments["callbacks"] = [
-            *(arguments.get("callbacks") or []), _NextEpoch(batches),
-        ]
+        arguments["callbacks"] = [*(arguments.get("callbacks") or []), *callbacks]
         return super().fit(**arguments)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

@@ -1,0 +1,172 @@
+"""JAX: gradients with `jax.value_and_grad`, state threaded through scopes.
+
+Keras' JAX trainer is functional: it jits `train_step(state, data)`, where
+`state` holds the values of `model.trainable_variables`,
+`model.non_trainable_variables`, `model.optimizer.variables` and
+`model.metrics_variables`, and the variables themselves are emptied for the
+duration of `fit()`. `Trainer` runs the models' ordinary stateful
+`train_step(data)` inside a `keras.StatelessScope` that maps every one of
+those variables to its value in `state`; whatever the step assigns (weights,
+optimizer slots, BatchNorm statistics, seed generator states, metrics) is
+read back from the scope as the new state. For that, every optimizer the
+step uses must be reachable from `model.optimizer.variables`
+(`keras_gen.models.adversarial.PlayerOptimizers`).
+
+`minimize()` differentiates the loss with respect to its own variables only,
+in a scope of its own that maps them to the values being differentiated
+and reads everything else through the enclosing scope.
+"""
+
+import jax
+import keras
+
+
+class _Scope(keras.StatelessScope):
+    """A `keras.StatelessScope` that reads through to the enclosing `_Scope`.
+
+    Keras' scopes do not fall back to an enclosing scope: a variable they do
+    not map reads as its stored value, which during a JAX `fit()` is its
+    initializer's. This one asks the enclosing `_Scope` for the variables it
+    does not map, and remembers which of its own it read and which variables
+    were assigned in it.
+    """
+
+    current = None  # The innermost open `_Scope`.
+
+    def __init__(self, state_mapping=()):
+        super().__init__(state_mapping=state_mapping)
+        self.parent = None
+        self.assigned = {}
+        self.read = set()
+
+    def __enter__(self):
+        self.parent, _Scope.current = _Scope.current, self
+        return super().__enter__()
+
+    def __exit__(self, *args):
+        _Scope.current = self.parent
+        return super().__exit__(*args)
+
+    def add_update(self, update):
+        super().add_update(update)
+        self.assigned[id(update[0])] = update[0]
+
+    def get_current_value(self, variable):
+        value = super().get_current_value(variable)
+        if value is not None:
+            self.read.add(id(variable))
+        elif self.parent is not None:
+            value = self.parent.get_current_value(variable)
+        return value
+
+
+def minimize(loss_fn, variables, optimizer):
+    """Runs `loss_fn` and applies its gradients to `variables`.
+
+    See `keras_gen.backend.tensorflow.minimize` for the arguments. Works in
+    a JAX `fit()` (inside `Trainer`'s scope) and eagerly alike. Variables
+    other than `variables` that `loss_fn` assigns (BatchNorm statistics,
+    seed generator states) get their new values, without gradient.
+    """
+    variables = list(variables)
+    own = {id(variable) for variable in variables}
+    found = {}
+
+    def loss_of(values):
+        with _Scope(zip(variables, values)) as scope:
+            loss, aux = loss_fn()
+        found["read"] = set(scope.read)
+        found["assigned"] = [
+            variable for key, variable in scope.assigned.items() if key not in own
+        ]
+        new_values = [scope.get_current_value(v) for v in found["assigned"]]
+        return loss, (aux, new_values)
+
+    values = [variable.value for variable in variables]
+    (loss, (aux, new_values)), gradients = jax.value_and_grad(
+        loss_of, has_aux=True
+    )(values)
+    for variable, value in zip(found["assigned"], new_values):
+        variable.assign(value)
+    # A variable the loss never read gets no gradient (not zeros), as on
+    # the other backends: the optimizer skips it with a warning.
+    gradients = [
+        gradient if id(variable) in found["read"] else None
+        for gradient, variable in zip(gradients, variables)
+    ]
+    optimizer.apply(gradients, variables)
+    return loss, aux
+
+
+class Trainer:
+    """Lets Keras' JAX trainer run a stateful `train_step(data)`.
+
+    A base class of the adversarial models: it replaces the functions that
+    `fit()`, `evaluate()` and `train_on_batch()` build, so each batch runs
+    `self.train_step(data)` (or `test_step`) inside a scope over the state
+    Keras threads, jitted once unless `run_eagerly` (or `jit_compile=False`).
+    `steps_per_execution` batches run per call, as in Keras.
+    """
+
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            self.train_function = _make_function(self, self.train_step, _train_state)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is None or force:
+            self.test_function = _make_function(self, self.test_step, _test_state)
+        return self.test_function
+
+
+def _train_state(model):
+    return (model.trainable_variables, model.non_trainable_variables,
+            model.optimizer.variables, model.metrics_variables)
+
+
+def _test_state(model):
+    return (model.trainable_variables, model.non_trainable_variables,
+            model.metrics_variables)
+
+
+def _make_function(model, step, state_variables):
+    """`(state, iterator) -> (logs, state)` over `steps_per_execution` batches."""
+
+    def one_step(state, data):
+        variables = state_variables(model)
+        mapping = [
+            (variable, value)
+            for group, values in zip(variables, state)
+            for variable, value in zip(group, values)
+        ]
+        with _Scope(mapping) as scope:
+            logs = step(data)
+        new_state = tuple(
+            [scope.get_current_value(variable) for variable in group]
+            for group in variables
+        )
+        return logs, new_state
+
+    if not model.run_eagerly and model.jit_compile:
+        one_step = jax.jit(one_step, donate_argnums=0)
+
+    def execution(state, iterator):
+        # The first batch's StopIteration ends the epoch, as in Keras.
+        logs, state = one_step(state, next(iterator))
+        for _ in range(model.steps_per_execution - 1):
+            try:
+                data = next(iterator)
+            except StopIteration:
+                break
+            logs, state = one_step(state, data)
+        return logs, state
+
+    return execution
+
+
+def training_data(batches, steps_per_epoch):
+    """Returns `(batches, [])`: Keras' own `PyDataset` route is fast here.
+
+    See `keras_gen.backend.tensorflow.training_data` for the arguments.
+    """
+    return batches, []

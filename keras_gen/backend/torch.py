@@ -1,0 +1,53 @@
+"""PyTorch: gradients with `torch.autograd.grad`."""
+
+import keras
+import torch
+
+
+def minimize(loss_fn, variables, optimizer):
+    """Runs `loss_fn` and applies its gradients to `variables`.
+
+    See `keras_gen.backend.tensorflow.minimize` for the arguments. The loss
+    and `aux` come back detached from the autograd graph.
+    """
+    variables = list(variables)
+    # The variables' torch leaves, read outside `loss_fn` so that no autocast
+    # scope hands back a cast copy.
+    leaves = [variable.value for variable in variables]
+    # Grad mode whatever the caller's context (a step run by hand inside
+    # `torch.no_grad()`, say).
+    with torch.enable_grad():
+        loss, aux = loss_fn()
+        # `torch.autograd.grad` rather than `loss.backward()`: it returns the
+        # gradients of `variables` only and writes no `.grad` anywhere, so
+        # nothing accumulates into another player's parameters (the frozen
+        # discriminator in the generator step) to leak into a later update.
+        gradients = [None] * len(variables)
+        wanted = [i for i, leaf in enumerate(leaves) if leaf.requires_grad]
+        if wanted and torch.is_tensor(loss) and loss.requires_grad:
+            found = torch.autograd.grad(
+                loss, [leaves[i] for i in wanted], allow_unused=True
+            )
+            for index, gradient in zip(wanted, found):
+                gradients[index] = gradient
+    # `None` where the loss does not depend on a variable, as TensorFlow
+    # gives: the optimizer skips it with a warning.
+    with torch.no_grad():
+        optimizer.apply(gradients, variables)
+    return _detach(loss), keras.tree.map_structure(_detach, aux)
+
+
+def _detach(value):
+    return value.detach() if isinstance(value, torch.Tensor) else value
+
+
+class Trainer:
+    """Nothing to add: Keras' PyTorch trainer runs `train_step(data)` as is."""
+
+
+def training_data(batches, steps_per_epoch):
+    """Returns `(batches, [])`: Keras' own `PyDataset` route is fast here.
+
+    See `keras_gen.backend.tensorflow.training_data` for the arguments.
+    """
+    return batches, []
