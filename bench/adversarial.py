@@ -67,12 +67,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-# PyTorch eager on this machine and the field notes' fused fit(), steps/s.
+# Earlier measurements on this machine: PyTorch eager and a fused fit(), steps/s.
 REFERENCE = {
-    ("gan", 64): {"pytorch_eager": 137, "field_notes_fit": 157},
-    ("dcgan", 32): {"pytorch_eager": 7.7, "field_notes_fit": 10.6},
-    ("dcgan", 128): {"pytorch_eager": 1.3, "field_notes_fit": 2.7},
-    ("aae", 100): {"pytorch_eager": 18, "field_notes_fit": 34},
+    ("gan", 64): {"pytorch_eager": 137, "earlier_fit": 157},
+    ("dcgan", 32): {"pytorch_eager": 7.7, "earlier_fit": 10.6},
+    ("dcgan", 128): {"pytorch_eager": 1.3, "earlier_fit": 2.7},
+    ("aae", 100): {"pytorch_eager": 18, "earlier_fit": 34},
 }
 DEFAULT_BATCH_SIZES = {
     "gan": (64, 32, 128, 256),
@@ -190,7 +190,7 @@ def clean(values, shares):
 
 
 def gan_phases(model):
-    """The GAN game of `AdversarialModel` (GAN, DCGAN and EBGAN)."""
+    """The phases of the GAN game (GAN, DCGAN and EBGAN)."""
     generator, discriminator = model.generator, model.discriminator
     return [
         ("discriminator_step", [
@@ -223,12 +223,12 @@ def aae_phases(model):
     encoder, decoder = model.encoder, model.decoder
     discriminator = model.discriminator
     return [
-        ("reconstruction", [([(encoder, True), (decoder, True)], 1)]),
-        ("discriminator", [
+        ("reconstruction_step", [([(encoder, True), (decoder, True)], 1)]),
+        ("discriminator_step", [
             ([(encoder, False)], 1),            # codes of the batch, no gradient
             ([(discriminator, True)], 2),       # prior samples, codes
         ]),
-        ("regularization", [([(encoder, True), (discriminator, False)], 1)]),
+        ("regularization_step", [([(encoder, True), (discriminator, False)], 1)]),
     ]
 
 
@@ -385,6 +385,7 @@ class Config:
         self.model.compile(jit_compile=JIT[jit_compile],
                            steps_per_execution=steps_per_execution)
         self.work = step_work(phases(self.model), batch_size)
+        self.phase_names = [phase for phase, _ in phases(self.model)]
         self.rng = np.random.default_rng(0)
         self.timer = EpochTimer()
         self.seconds, self.loads, self.shares = [], [], []
@@ -440,18 +441,21 @@ def profile_phases(config):
     model = config.model
     batch = tf.constant(random_images(config.rng, config.batch_size,
                                       config.input_shape, config.low))
-    names = ["train_step", *model.phases]
+    names = ["train_step", *config.phase_names]
     functions = {name: tf.function(getattr(model, name),
                                    jit_compile=config.probe_jit)
                  for name in names}
-    for function in functions.values():
+    # `train_step` takes the batch, the phases what `unpack_batch` makes of it.
+    inputs = {name: batch if name == "train_step" else model.unpack_batch(batch)
+              for name in names}
+    for name, function in functions.items():
         for _ in range(2):
-            function(batch)
+            function(inputs[name])
     calls = max(3, min(50, config.steps // 2))
     times = {name: [] for name in names}
     for _ in range(3):
         for name, function in functions.items():
-            times[name].append(time_calls(function, (batch,), calls))
+            times[name].append(time_calls(function, (inputs[name],), calls))
     return {name: round(1e3 * statistics.median(value), 3)
             for name, value in times.items()}
 
@@ -663,7 +667,7 @@ def report(configs, env, output=None):
         if reference:
             line["pytorch_eager_steps_per_second"] = reference["pytorch_eager"]
             line["vs_pytorch"] = round(rate / reference["pytorch_eager"], 2)
-            line["field_notes_fit_steps_per_second"] = reference["field_notes_fit"]
+            line["earlier_fit_steps_per_second"] = reference["earlier_fit"]
         line.update({
             **config.settings(),
             "load1_median": round(statistics.median(config.loads), 2),

@@ -4,11 +4,12 @@ Trains the Keras-GAN DCGAN on the first `steps * batch_size` MNIST images and
 scores 2,000 samples with the reference classifier after every `steps`
 batches, for two ways of freezing the discriminator in the generator update:
 
-- `training` (keras-gen's `AdversarialModel.frozen_discriminator()`):
+- `training` (keras-gen's `GAN.generator_step`, `keras_gen.models.adversarial.frozen`):
   training mode (BatchNorm on the batch's statistics, dropout on), stateless,
   no gradient;
-- `inference`: `discriminator(fakes, training=False)`, what
-  `trainable = False` gives on Keras 3 (BatchNorm on moving statistics).
+- `inference` (`InferenceModeDCGAN` below): `discriminator(fakes,
+  training=False)`, what `trainable = False` gives on Keras 3 (BatchNorm on
+  moving statistics).
 
 Prints one JSON line per evaluation. Usage:
     python bench/dcgan_frozen_mode.py training
@@ -20,15 +21,30 @@ import json
 import time
 
 import keras
+from keras import ops
 
 import keras_gen
+from keras_gen import backend
 from keras_gen import evaluation
+from keras_gen import losses
 from keras_gen.data import load_dataset
-from keras_gen.models.adversarial import AdversarialModel
 
 
-def inference_mode_discriminator(model, inputs):
-    return model.discriminator(inputs, training=False)
+class InferenceModeDCGAN(keras_gen.DCGAN):
+    """The DCGAN whose generator step runs the discriminator in inference mode."""
+
+    def generator_step(self, real_images):
+        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+
+        def loss():
+            fake_images = self.generator(noise, training=True)
+            fake_scores = self.discriminator(fake_images, training=False)
+            return losses.generator_loss(fake_scores), fake_scores
+
+        g_loss, fake_scores = backend.minimize(
+            loss, self.generator.trainable_variables, self.g_optimizer
+        )
+        return {"g_loss": g_loss, "d_g_z2": ops.mean(fake_scores)}
 
 
 def main():
@@ -38,13 +54,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--batch_size", type=int, default=32)
     args = parser.parse_args()
-    if args.variant == "inference":
-        AdversarialModel.frozen_discriminator = inference_mode_discriminator
+    model_class = InferenceModeDCGAN if args.variant == "inference" else keras_gen.DCGAN
 
     keras.utils.set_random_seed(0)
     (x_train, _), _ = load_dataset("mnist", layout="image", value_range=(-1, 1))
     x_train = x_train[: args.steps * args.batch_size]
-    model = keras_gen.DCGAN(input_shape=(28, 28, 1), latent_dim=100, seed=0)
+    model = model_class(input_shape=(28, 28, 1), latent_dim=100, seed=0)
     model.compile()
     for round_index in range(args.rounds):
         start = time.perf_counter()

@@ -2,8 +2,8 @@
 
 Keras feeds a `keras.utils.PyDataset` to TensorFlow through
 `tf.data.Dataset.from_generator`; `SemiSupervisedAdversarialAutoencoder.fit()`
-instead trains on `SemiSupervisedBatches.as_tf_dataset()`, one endless
-dataset. This times both on full MNIST (100 labels, the model's defaults):
+instead trains on `keras_gen.backend.training_data()`, which on TensorFlow is
+one endless `tf.data` dataset of the same batches. This times both on full MNIST (100 labels, the model's defaults):
 each epoch's wall time, and the wait before its first step ends (the stall
 that the PyDataset path shows at the start of some epochs). Prints one JSON
 line per epoch and a summary line per path (medians).

@@ -7,6 +7,8 @@ from keras_gen import layers
 from keras_gen import losses
 from keras_gen import optimizers
 from keras_gen import priors
+from keras_gen.data import SemiSupervisedBatches
+from keras_gen.data import make_semi_supervised_dataset
 from keras_gen.models import AdversarialAutoencoder
 from keras_gen.models import AdversarialModel
 from keras_gen.models import Autoencoder
@@ -16,10 +18,8 @@ from keras_gen.models import EBGAN
 from keras_gen.models import GAN
 from keras_gen.models import GenerativeModel
 from keras_gen.models import SemiSupervisedAdversarialAutoencoder
-from keras_gen.models import SemiSupervisedBatches
 from keras_gen.models import SupervisedAdversarialAutoencoder
 from keras_gen.models import VariationalAutoencoder
-from keras_gen.models import make_semi_supervised_dataset
 
 __all__ = [
     "AdversarialAutoencoder",

@@ -1,8 +1,9 @@
 """MNIST and Fashion-MNIST, ready for the models in this package.
 
-`load_dataset()` returns float32 pixels in a chosen layout and value range, and
+`load_dataset()` returns float32 pixels in a chosen layout and value range,
 `labelled_split()` draws the small class-balanced labelled subset that the
-semi-supervised models train on.
+semi-supervised models train on, and `make_semi_supervised_dataset()` pairs
+batches of unlabelled and labelled examples for them.
 
 Caching: the raw files come from `keras.datasets`, so the first call downloads
 them and later calls read them from the Keras cache directory,
@@ -34,12 +35,16 @@ file the failed download left behind, so that a truncated file is never taken
 for a cached one later.
 """
 
+import numbers
+import operator
 import os
 import tempfile
+import threading
 
 import keras
 import numpy as np
 
+from keras_gen import priors
 from keras_gen import validation
 
 __all__ = [
@@ -378,3 +383,263 @@ def _unavailable_message(
                 "deleted it and tried to download it again."
             )
     return "\n".join(lines)
+
+
+# Semi-supervised training data.
+
+
+def make_semi_supervised_dataset(
+    x_unlabelled,
+    x_labelled,
+    y_labelled,
+    batch_size=100,
+    labelled_batch_size=None,
+    num_classes=10,
+    shuffle=True,
+    seed=0,
+):
+    """Builds the training data of `SemiSupervisedAdversarialAutoencoder`.
+
+    One epoch is one pass over the unlabelled inputs. Each element pairs a
+    batch of them with a batch of labelled examples drawn from the labelled
+    set repeated forever (reshuffled on every pass), so with 100 labels the
+    classification phase sees every label many times per epoch, as in the
+    Paperspace post's loop over zipped loaders. The elements are dicts of
+    NumPy arrays:
+
+    - `"x"`: unlabelled inputs, `(batch_size, *input_shape)`, float32 (the
+      last batch may be smaller);
+    - `"x_labelled"`: labelled inputs, `(labelled_batch_size, *input_shape)`,
+      float32;
+    - `"y_labelled"`: their integer labels, `(labelled_batch_size,)`, int32.
+
+    The arrays are checked here (shapes, NaN, values in [0, 1], labels in
+    range), since `fit()` cannot scan a dataset.
+
+    The result is a `keras.utils.PyDataset`, so it feeds `fit()` on every
+    backend, without TensorFlow. It shuffles with a NumPy generator seeded
+    from `seed` and the epoch number, and reshuffles when `fit()` ends an
+    epoch (`on_epoch_end()`): the same seed gives the same batches. On
+    TensorFlow, `keras_gen.SemiSupervisedAdversarialAutoencoder.fit()` trains on the
+    same batches through an endless `tf.data` pipeline
+    (`keras_gen.backend.training_data`), since Keras' route for a
+    `PyDataset` stalls there at epoch starts.
+
+    Args:
+        x_unlabelled: Inputs without labels, values in [0, 1]. They may
+            include the labelled inputs.
+        x_labelled: Labelled inputs, with the same shape per example.
+        y_labelled: Their integer labels in `[0, num_classes)`.
+        batch_size: Unlabelled inputs per batch.
+        labelled_batch_size: Labelled examples per batch; defaults to
+            `min(batch_size, len(x_labelled))`.
+        num_classes: Number of classes.
+        shuffle: Whether to shuffle both sets on every pass.
+        seed: Non-negative integer seed of the shuffling, or `None` for a
+            different shuffling on every call.
+
+    Returns:
+        A `SemiSupervisedBatches` (a `keras.utils.PyDataset`) of dicts, for
+        `model.fit()`. `len()` gives the batches per epoch; `dataset[i]`
+        the `i`-th batch of the current epoch.
+    """
+    return SemiSupervisedBatches(
+        x_unlabelled,
+        x_labelled,
+        y_labelled,
+        batch_size=batch_size,
+        labelled_batch_size=labelled_batch_size,
+        num_classes=num_classes,
+        shuffle=shuffle,
+        seed=seed,
+    )
+
+
+class SemiSupervisedBatches(keras.utils.PyDataset):
+    """The batches of `make_semi_supervised_dataset()`, a Keras `PyDataset`.
+
+    See `make_semi_supervised_dataset()` for the arguments and the elements.
+    Batch `i` of epoch `e` is a pure function of `(seed, e, i)`: `dataset[i]`
+    can be read in any order, from several threads, and twice over. Epoch
+    `e`'s unlabelled order is one permutation; its labelled stream is a
+    sequence of permutations of the labelled set (one per pass), cut into
+    `labelled_batch_size` pieces, restarting with each epoch.
+
+    Attributes:
+        epoch: The epoch whose batches `dataset[i]` returns, from 0;
+            `on_epoch_end()` moves to the next one. `fit()` calls it after
+            each epoch and once before the first, so `fit(epochs=2)` trains
+            on epochs 1 and 2 and leaves `epoch` at 3; a second `fit()`
+            goes on with new shufflings.
+    """
+
+    # Permutations kept per dataset: a few epochs' unlabelled orders and
+    # a few labelled passes (a batch spans at most two of them).
+    _CACHE_SIZE = 4
+
+    def __init__(
+        self,
+        x_unlabelled,
+        x_labelled,
+        y_labelled,
+        batch_size=100,
+        labelled_batch_size=None,
+        num_classes=10,
+        shuffle=True,
+        seed=0,
+    ):
+        # Keras' defaults: one worker, batches made in the calling thread.
+        super().__init__()
+        batch_size = validation.check_positive_int(batch_size, "batch_size")
+        num_classes = validation.check_num_classes(num_classes)
+        x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled")
+        x_labelled = _check_inputs(
+            x_labelled, "x_labelled", input_shape=x_unlabelled.shape[1:]
+        )
+        y_labelled = priors.check_label_array(
+            y_labelled, "y_labelled", num_classes, len(x_labelled)
+        )
+        if labelled_batch_size is None:
+            labelled_batch_size = min(batch_size, len(x_labelled))
+        labelled_batch_size = validation.check_positive_int(
+            labelled_batch_size, "labelled_batch_size"
+        )
+        if labelled_batch_size > len(x_labelled):
+            raise ValueError(
+                "`labelled_batch_size` cannot exceed the number of labelled "
+                f"examples, {len(x_labelled)}. Received: "
+                f"labelled_batch_size={labelled_batch_size}"
+            )
+        if seed is None:
+            seed = np.random.SeedSequence().entropy
+        elif (
+            isinstance(seed, bool)
+            or not isinstance(seed, numbers.Integral)
+            or seed < 0
+        ):
+            raise ValueError(
+                "`seed` must be a non-negative integer or None. Received: "
+                f"seed={seed!r}"
+            )
+        self.x_unlabelled = x_unlabelled
+        self.x_labelled = x_labelled
+        self.y_labelled = y_labelled
+        self.batch_size = batch_size
+        self.labelled_batch_size = labelled_batch_size
+        self.num_classes = num_classes
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.epoch = 0
+        self._lock = threading.Lock()
+        self._unlabelled_orders = {}
+        self._labelled_orders = {}
+
+    def __len__(self):
+        return -(-len(self.x_unlabelled) // self.batch_size)
+
+    def __getitem__(self, index):
+        index = operator.index(index)
+        num_batches = len(self)
+        if index < 0:
+            index += num_batches
+        if not 0 <= index < num_batches:
+            raise IndexError(
+                f"Batch index out of range: {index} (the epoch has "
+                f"{num_batches} batches)"
+            )
+        # Read `epoch` once: another thread may end the epoch.
+        return self.batch(self.epoch, index)
+
+    def batch(self, epoch, index):
+        """Batch `index` of epoch `epoch`, a pure function of `(seed, epoch, index)`.
+
+        Args:
+            epoch: Non-negative integer epoch number.
+            index: Batch number in `[0, len(self))`.
+
+        Returns:
+            The dict of `make_semi_supervised_dataset()`.
+        """
+        start = index * self.batch_size
+        rows = self._unlabelled_order(epoch)[start : start + self.batch_size]
+        labelled_rows = self._labelled_rows(epoch, index)
+        return {
+            "x": self.x_unlabelled[rows],
+            "x_labelled": self.x_labelled[labelled_rows],
+            "y_labelled": self.y_labelled[labelled_rows],
+        }
+
+    def element_spec(self):
+        """`{name: (shape, dtype)}` of the elements, the batch axis `None` if it varies."""
+        labelled = (self.labelled_batch_size, *self.x_labelled.shape[1:])
+        return {
+            "x": ((None, *self.x_unlabelled.shape[1:]), "float32"),
+            "x_labelled": (labelled, "float32"),
+            "y_labelled": ((self.labelled_batch_size,), "int32"),
+        }
+
+    def on_epoch_end(self):
+        """Moves on to the next epoch's shuffling."""
+        self.epoch += 1
+
+    def __repr__(self):
+        return (
+            f"<{type(self).__name__}: {len(self)} batches of "
+            f"{self.batch_size} unlabelled and {self.labelled_batch_size} "
+            f"labelled examples, epoch {self.epoch}, shuffle={self.shuffle}, "
+            f"seed={self.seed}>"
+        )
+
+    def _labelled_rows(self, epoch, index):
+        """The labelled stream's `labelled_batch_size` rows of batch `index`."""
+        size = len(self.x_labelled)
+        positions = np.arange(
+            index * self.labelled_batch_size,
+            (index + 1) * self.labelled_batch_size,
+        )
+        passes, offsets = np.divmod(positions, size)
+        rows = np.empty_like(positions)
+        for pass_ in np.unique(passes):  # One or two passes.
+            here = passes == pass_
+            rows[here] = self._labelled_order(epoch, int(pass_))[offsets[here]]
+        return rows
+
+    def _unlabelled_order(self, epoch):
+        return self._cached_permutation(
+            self._unlabelled_orders, (epoch,), len(self.x_unlabelled), stream=0
+        )
+
+    def _labelled_order(self, epoch, pass_):
+        return self._cached_permutation(
+            self._labelled_orders, (epoch, pass_), len(self.x_labelled), stream=1
+        )
+
+    def _cached_permutation(self, cache, key, size, stream):
+        if not self.shuffle:
+            return np.arange(size)
+        with self._lock:
+            order = cache.get(key)
+        if order is None:
+            # A NumPy generator of its own for each (stream, epoch, pass).
+            rng = np.random.default_rng(
+                np.random.SeedSequence(self.seed, spawn_key=(stream, *key))
+            )
+            order = rng.permutation(size)
+            with self._lock:
+                cache[key] = order
+                while len(cache) > self._CACHE_SIZE:
+                    del cache[next(iter(cache))]  # The oldest.
+        return order
+
+
+def _check_inputs(x, name, input_shape=None):
+    if not validation.is_array_like(x) or len(x.shape) < 2:
+        raise ValueError(
+            f"`{name}` must be an array of inputs, one per row. Received: "
+            f"{name} of type {type(x).__name__} with shape {getattr(x, 'shape', None)}"
+        )
+    if input_shape is None:
+        input_shape = x.shape[1:]
+    validation.check_data(x, name, tuple(input_shape))
+    validation.check_unit_interval(x, name)
+    return np.asarray(x, dtype="float32")

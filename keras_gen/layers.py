@@ -9,7 +9,7 @@ does not load back without `safe_mode=False`; registered layers holding a
 import keras
 from keras import ops
 
-from keras_gen.validation import check_non_negative_float
+from keras_gen.validation import check_non_negative_float, check_positive_int
 
 
 class SeededLayer(keras.layers.Layer):
@@ -137,4 +137,43 @@ class Corruption(SeededLayer):
             "mask_fraction": self.mask_fraction,
             "clip_range": self.clip_range,
         }
+        return {**base_config, **config}
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class LatentSampler(SeededLayer):
+    """Draws the training noise `z ~ N(0, I)` from a saved seed generator.
+
+    Its seed generator state is saved with the model (see `SeededLayer`), so
+    a reloaded model draws the same noise as the original would have and
+    training resumes exactly.
+
+    Args:
+        latent_dim: Size of one noise vector.
+        seed: Optional integer seed.
+        **kwargs: Base layer arguments.
+    """
+
+    def __init__(self, latent_dim, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        # Nothing to build: the only state is the seed generator.
+        self.built = True
+
+    def call(self, inputs):
+        """Returns one noise vector per example of `inputs`."""
+        return self.sample(ops.shape(inputs)[0])
+
+    def sample(self, batch_size):
+        """Returns noise of shape `(batch_size, latent_dim)`."""
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.latent_dim)
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {"latent_dim": self.latent_dim}
         return {**base_config, **config}

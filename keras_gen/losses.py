@@ -1,7 +1,9 @@
 """Loss terms shared by the models, written with `keras.ops` only.
 
-Each function returns one value per example (reduce with `weighted_mean`), so
-the same terms serve training, evaluation and the benchmarks.
+The reconstruction terms return one value per example (reduce with
+`weighted_mean`), so the same terms serve training, evaluation and the
+benchmarks. The adversarial terms, below them, return the scalar a training
+step minimizes.
 """
 
 from keras import ops
@@ -84,3 +86,131 @@ def weighted_mean(values, sample_weight=None):
     return ops.sum(values * sample_weight) / ops.maximum(
         ops.sum(sample_weight), 1e-12
     )
+
+
+# Adversarial terms: scalars, means over the batch.
+
+
+def binary_crossentropy_to(target, scores):
+    """Mean binary cross-entropy of probabilities `scores` against a constant.
+
+    Args:
+        target: The label of every score, 1.0 ("real") or 0.0 ("fake").
+        scores: Probabilities, any shape.
+
+    Returns:
+        A scalar tensor.
+    """
+    return ops.mean(ops.binary_crossentropy(ops.full_like(scores, target), scores))
+
+
+def discriminator_loss(real_scores, fake_scores):
+    """`0.5 * (BCE(1, D(x)) + BCE(0, D(G(z))))`, Keras-GAN's `d_loss`.
+
+    Args:
+        real_scores: The discriminator's probabilities on real samples.
+        fake_scores: Its probabilities on generated samples.
+
+    Returns:
+        A scalar tensor.
+    """
+    return 0.5 * (
+        binary_crossentropy_to(1.0, real_scores)
+        + binary_crossentropy_to(0.0, fake_scores)
+    )
+
+
+def generator_loss(fake_scores):
+    """The non-saturating generator loss `BCE(1, D(G(z)))`, i.e. `-log D(G(z))`.
+
+    Args:
+        fake_scores: The discriminator's probabilities on generated samples.
+
+    Returns:
+        A scalar tensor.
+    """
+    return binary_crossentropy_to(1.0, fake_scores)
+
+
+def discriminator_accuracy(real_scores, fake_scores):
+    """Accuracy at threshold 0.5, the mean of the real and the fake batch's."""
+    return 0.5 * (
+        ops.mean(ops.cast(real_scores > 0.5, "float32"))
+        + ops.mean(ops.cast(fake_scores <= 0.5, "float32"))
+    )
+
+
+def margin_loss(real_energy, fake_energy, margin):
+    """EBGAN's cost loss: `mean(C(x)) + mean(max(0, m - C(G(z))))`.
+
+    Data is pushed down to energy 0, fakes up to the margin `m`; a fake whose
+    energy is already at least `m` gives no gradient.
+
+    Args:
+        real_energy: Energies `C(x)` of a real batch, shape `(batch_size,)`.
+        fake_energy: Energies `C(G(z))` of a fake batch, shape `(batch_size,)`.
+        margin: The margin `m`, a positive number.
+
+    Returns:
+        A scalar tensor.
+    """
+    return ops.mean(real_energy) + ops.mean(ops.relu(margin - fake_energy))
+
+
+def pull_away_term(embeddings, epsilon=1e-12):
+    """EBGAN's pull-away term (PT): the mean squared cosine similarity.
+
+    `PT = 1 / (N (N - 1)) * sum_{i != j} (s_i . s_j / (|s_i| |s_j|)) ** 2`
+    over the `N` embeddings `s_i` of a batch (flattened to vectors). It is 1
+    when all embeddings point the same (or opposite) way and 0 when they are
+    pairwise orthogonal. A zero vector has similarity 0 with every other
+    vector, and a batch of one example gives 0.
+
+    Args:
+        embeddings: Tensor of shape `(batch_size, ...)`.
+        epsilon: Lower bound of the squared norms, to divide safely.
+
+    Returns:
+        A scalar tensor.
+    """
+    embeddings = _flatten(embeddings)
+    squared_norms = ops.sum(ops.square(embeddings), axis=1, keepdims=True)
+    unit = embeddings / ops.sqrt(ops.maximum(squared_norms, epsilon))
+    similarity = ops.matmul(unit, ops.transpose(unit))
+    # The diagonal holds |u_i|^2, 1 (0 for a zero vector): take it out.
+    diagonal = ops.sum(ops.square(unit), axis=1)
+    off_diagonal = ops.sum(ops.square(similarity)) - ops.sum(ops.square(diagonal))
+    count = ops.cast(ops.shape(embeddings)[0], off_diagonal.dtype)
+    return off_diagonal / ops.maximum(count * (count - 1.0), 1.0)
+
+
+def pixel_binary_crossentropy(x, reconstruction):
+    """Binary cross-entropy averaged over pixels and examples (the Paperspace post's).
+
+    Multiply by the number of pixels for nats per example.
+
+    Args:
+        x: Targets in [0, 1], shape `(batch_size, ...)`.
+        reconstruction: Probabilities with the same shape.
+
+    Returns:
+        A scalar tensor.
+    """
+    return ops.mean(ops.binary_crossentropy(x, reconstruction))
+
+
+def classification_loss(labels, probabilities):
+    """Mean cross-entropy of class `probabilities` against integer `labels`.
+
+    Args:
+        labels: Integer labels, shape `(batch_size,)` (or `(batch_size, 1)`).
+        probabilities: Softmax outputs, shape `(batch_size, num_classes)`.
+
+    Returns:
+        `(loss, accuracy)`: scalar tensors, the accuracy of the argmax.
+    """
+    labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+    loss = ops.mean(ops.sparse_categorical_crossentropy(labels, probabilities))
+    predictions = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
+    accuracy = ops.mean(ops.cast(ops.equal(predictions, labels), "float32"))
+    return loss, accuracy

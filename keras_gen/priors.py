@@ -6,8 +6,8 @@ can serve. Each prior here samples in two ways:
 
 - `sample(num_samples, seed=None, labels=None)` uses `keras.random` and
   `keras.ops` only, so it runs inside a compiled training step on any
-  backend. Pass a `keras.random.SeedGenerator` held by the model there (see
-  the field notes: unseeded random ops fail while tracing under JAX).
+  backend. Pass a `keras.random.SeedGenerator` held by the model there
+  (unseeded random ops fail while tracing under JAX).
 - `sample_numpy(num_samples, seed=None, labels=None)` uses NumPy, for
   pictures and examples: the same seed always gives the same codes.
 

@@ -151,3 +151,69 @@ def check_data(x, name, expected_shape, check_values=True):
                 f"with {len(bad)} NaN or infinite entries (first in row {row})"
             )
     return x
+
+
+def check_positive_float(value, name):
+    """Checks that `value` is a finite number > 0 and returns it as a float."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(
+            f"`{name}` must be a finite number > 0. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_units(units, name):
+    """Checks a non-empty sequence of positive layer sizes.
+
+    Args:
+        units: The layer sizes, e.g. `(512, 256)`.
+        name: The argument name used in the error message.
+
+    Returns:
+        The sizes as a tuple of Python ints.
+    """
+    message = (
+        f"`{name}` must be a non-empty sequence of positive integers. "
+        f"Received: {name}={units!r}"
+    )
+    if isinstance(units, (str, bytes)) or not hasattr(units, "__iter__"):
+        raise ValueError(message)
+    units = tuple(units)
+    if not units or any(
+        isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0
+        for size in units
+    ):
+        raise ValueError(
+            f"`{name}` must be a non-empty sequence of positive integers. "
+            f"Received: {name}={units!r}"
+        )
+    return tuple(int(size) for size in units)
+
+
+def check_num_classes(num_classes):
+    """Checks a number of classes, at least 2."""
+    num_classes = check_positive_int(num_classes, "num_classes")
+    if num_classes < 2:
+        raise ValueError(
+            f"`num_classes` must be at least 2. Received: num_classes={num_classes}"
+        )
+    return num_classes
+
+
+def check_unit_interval(x, name):
+    """Checks that in-memory data lies in [0, 1], as binary cross-entropy needs."""
+    values = np.asarray(x)
+    low, high = values.min(), values.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"`{name}` must hold values in [0, 1]: the decoder ends in a sigmoid "
+            "and the reconstruction loss is binary cross-entropy (load the data "
+            "with keras_gen.data.load_dataset(value_range=(0, 1))). Received: "
+            f"{name} with values from {low} to {high}"
+        )
+    return x

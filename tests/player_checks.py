@@ -5,6 +5,9 @@ generator and a discriminator, each with its own optimizer) share, and the
 NumPy references their loss tests compare with.
 """
 
+import contextlib
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -46,11 +49,42 @@ def bn_moving_statistics(network):
 
 
 def run_phase(model, phase, batch, mode):
-    """Runs one phase alone, eagerly or as the compiled step of `fit()`."""
+    """Runs one phase alone, eagerly or as the compiled step of `fit()`.
+
+    For `fit()`, the model runs as a subclass of its own class whose
+    `train_step` is that phase alone (the way a user would write a step of
+    their own), then gets its class back.
+    """
     if mode == "eager":
         return getattr(model, phase)(batch)
-    model.phases = (phase,)
-    return model.fit(batch, batch_size=len(batch), epochs=1, verbose=0)
+    with only_phase(model, phase):
+        return model.fit(batch, batch_size=len(batch), epochs=1, verbose=0)
+
+
+@contextlib.contextmanager
+def only_phase(model, phase):
+    """Within the block, `model.train_step` runs only its `phase` method."""
+    cls = type(model)
+
+    def train_step(self, data):
+        return self.update_metrics(getattr(cls, phase)(self, self.unpack_batch(data)))
+
+    model.__class__ = type(f"{cls.__name__}Only{phase}", (cls,), {"train_step": train_step})
+    try:
+        yield model
+    finally:
+        model.__class__ = cls
+        model.train_function = None  # The next fit() compiles the whole step.
+
+
+def optimizer_names(model):
+    """The names of the model's optimizers, `d_optimizer`, `g_optimizer`, ..."""
+    return list(model.optimizer.optimizers)
+
+
+def same_config(a, b):
+    """Whether two configs are equal once written as JSON (tuples as lists)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 # The GAN-like models.
@@ -176,7 +210,7 @@ def check_save_load_restores(model, x, path):
     model.save(path / "model.keras")
     loaded = keras.saving.load_model(path / "model.keras")
     assert type(loaded) is type(model)
-    assert loaded.get_config() == model.get_config()
+    assert same_config(loaded.get_config(), model.get_config())
     np.testing.assert_array_equal(loaded.generate(8, seed=3), model.generate(8, seed=3))
     np.testing.assert_array_equal(
         ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x))
@@ -187,7 +221,8 @@ def check_save_load_restores(model, x, path):
 
 def assert_optimizers_restored(model, loaded, iterations):
     """Every player's optimizer of `loaded` equals `model`'s, state included."""
-    for optimizer_name in model.player_variables():
+    assert optimizer_names(loaded) == optimizer_names(model)
+    for optimizer_name in optimizer_names(model):
         original = getattr(model, optimizer_name)
         restored = getattr(loaded, optimizer_name)
         assert type(restored) is type(original)

@@ -10,8 +10,6 @@ from keras_gen.models.ebgan import EBGAN
 from keras_gen.models.gan import GAN
 from keras_gen.models.semi_supervised_adversarial_autoencoder import (
     SemiSupervisedAdversarialAutoencoder,
-    SemiSupervisedBatches,
-    make_semi_supervised_dataset,
 )
 from keras_gen.models.supervised_adversarial_autoencoder import (
     SupervisedAdversarialAutoencoder,

@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from keras_gen.models.adversarial import AdversarialModel
+from keras_gen.models.gan import GAN
 from keras_gen.validation import check_choice, check_positive_int, check_shape
 
 ARCHITECTURES = ("keras_gan", "pytorch")
@@ -64,35 +64,123 @@ def check_image_shape(input_shape, architecture):
     return shape
 
 
+def keras_gan_generator(latent_dim, image_shape):
+    """Keras-GAN's DCGAN generator: `(latent_dim,) -> image_shape`, tanh.
+
+    `Dense(128 * h/4 * w/4, relu)`, reshape, then twice `UpSampling2D`,
+    `Conv2D(128 then 64, 3, "same")`, `BatchNormalization(momentum=0.8)`,
+    ReLU, and a last `Conv2D(channels, 3, "same")` with tanh.
+    """
+    height, width, channels = image_shape
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    x = keras.layers.Dense(128 * (height // 4) * (width // 4), activation="relu")(noise)
+    x = keras.layers.Reshape((height // 4, width // 4, 128))(x)
+    for filters in (128, 64):
+        x = keras.layers.UpSampling2D()(x)
+        x = keras.layers.Conv2D(filters, 3, padding="same")(x)
+        x = keras.layers.BatchNormalization(momentum=0.8)(x)
+        x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(channels, 3, padding="same")(x)
+    images = keras.layers.Activation("tanh")(x)
+    return keras.Model(noise, images, name="generator")
+
+
+def keras_gan_discriminator(image_shape):
+    """Keras-GAN's DCGAN discriminator: `image_shape -> (1,)`, sigmoid.
+
+    `Conv2D` 32, 64, 128, 256 (kernel 3, strides 2, 2, 2, 1, "same"),
+    `ZeroPadding2D(((0, 1), (0, 1)))` after the second,
+    `BatchNormalization(momentum=0.8)` after the second to fourth, each
+    followed by LeakyReLU(0.2) and Dropout(0.25), then Flatten and
+    `Dense(1, sigmoid)`.
+    """
+    images = keras.Input(shape=image_shape, name="images")
+    x = images
+    for index, (filters, strides) in enumerate([(32, 2), (64, 2), (128, 2), (256, 1)]):
+        x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same")(x)
+        if index == 1:
+            x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
+        if index > 0:
+            x = keras.layers.BatchNormalization(momentum=0.8)(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+        x = keras.layers.Dropout(0.25)(x)
+    x = keras.layers.Flatten()(x)
+    validity = keras.layers.Dense(1, activation="sigmoid")(x)
+    return keras.Model(images, validity, name="discriminator")
+
+
+def _pytorch_widths(image_size, base):
+    # 64x64: base * (8, 4, 2, 1); 32x32: base * (4, 2, 1).
+    blocks = int(math.log2(image_size)) - 2
+    return [base * 2**power for power in reversed(range(blocks))]
+
+
+def pytorch_generator(latent_dim, image_shape, ngf=64):
+    """The PyTorch DCGAN example's generator, `netG`: `(latent_dim,) -> image_shape`.
+
+    4x4 transposed convolutions (stride 1 from the noise to 4x4, then stride
+    2) with BatchNorm and ReLU, `ngf * 8, ngf * 4, ngf * 2, ngf` filters for
+    64x64 (`ngf * 4, ngf * 2, ngf` for 32x32), ending in tanh; no biases,
+    weights N(0, 0.02), BatchNorm scales N(1, 0.02).
+    """
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    x = keras.layers.Reshape((1, 1, latent_dim))(noise)
+    for index, filters in enumerate(_pytorch_widths(image_shape[0], ngf)):
+        # The first block maps 1x1 to 4x4, the others double the size.
+        x = keras.layers.Conv2DTranspose(
+            filters, 4, strides=1 if index == 0 else 2,
+            padding="valid" if index == 0 else "same", use_bias=False,
+            kernel_initializer=pytorch_conv_initializer(),
+        )(x)
+        x = pytorch_batch_norm()(x)
+        x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2DTranspose(
+        image_shape[-1], 4, strides=2, padding="same", use_bias=False,
+        kernel_initializer=pytorch_conv_initializer(),
+    )(x)
+    images = keras.layers.Activation("tanh")(x)
+    return keras.Model(noise, images, name="generator")
+
+
+def pytorch_discriminator(image_shape, ndf=64):
+    """The PyTorch DCGAN example's discriminator, `netD`: `image_shape -> (1,)`.
+
+    4x4 stride-2 convolutions with LeakyReLU(0.2), BatchNorm on all but the
+    first, `ndf, ndf * 2, ...` filters, then a 4x4 valid convolution to one
+    sigmoid output; no biases, weights N(0, 0.02).
+    """
+    images = keras.Input(shape=image_shape, name="images")
+    x = images
+    for index, filters in enumerate(reversed(_pytorch_widths(image_shape[0], ndf))):
+        x = keras.layers.Conv2D(
+            filters, 4, strides=2, padding="same", use_bias=False,
+            kernel_initializer=pytorch_conv_initializer(),
+        )(x)
+        if index > 0:
+            x = pytorch_batch_norm()(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    x = keras.layers.Conv2D(
+        1, 4, padding="valid", use_bias=False,
+        kernel_initializer=pytorch_conv_initializer(),
+    )(x)
+    x = keras.layers.Flatten()(x)
+    validity = keras.layers.Activation("sigmoid")(x)
+    return keras.Model(images, validity, name="discriminator")
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
-class DCGAN(AdversarialModel):
+class DCGAN(GAN):
     """A deep convolutional GAN, with either of two classic architectures.
 
     `architecture="keras_gan"` is Keras-GAN's `dcgan.py`, made for 28x28
     images (height and width must be multiples of 4):
-
-    - discriminator: Conv2D 32, 64, 128, 256 (kernel 3, strides 2, 2, 2, 1,
-      "same"), ZeroPadding2D(((0, 1), (0, 1))) after the second,
-      BatchNormalization(momentum=0.8) after the second to fourth, each
-      followed by LeakyReLU(0.2) and Dropout(0.25), then Flatten and
-      Dense(1, sigmoid);
-    - generator: Dense(128 * h/4 * w/4, relu), Reshape, then twice
-      UpSampling2D, Conv2D(128 then 64, 3, "same"),
-      BatchNormalization(momentum=0.8), ReLU, and finally
-      Conv2D(channels, 3, "same") with tanh.
-
+    `keras_gan_generator` and `keras_gan_discriminator`.
     `architecture="pytorch"` is the PyTorch DCGAN example, for 32x32 or
-    64x64 images: 4x4 transposed convolutions (stride 1 from the noise to
-    4x4, then stride 2) with BatchNorm and ReLU in the generator, ending in
-    tanh, with `ngf * 8, ngf * 4, ngf * 2, ngf` filters for 64x64
-    (`ngf * 4, ngf * 2, ngf` for 32x32); 4x4 stride-2 convolutions with
-    LeakyReLU(0.2), BatchNorm on all but the first, `ndf, ndf * 2, ...`
-    filters, then a 4x4 valid convolution to one sigmoid output in the
-    discriminator. No biases, weights N(0, 0.02) and BatchNorm scales
-    N(1, 0.02), as in the example's `weights_init`.
+    64x64 images, `ngf` and `ndf` wide: `pytorch_generator` and
+    `pytorch_discriminator`. Networks passed in replace the default ones.
 
     Data must be scaled to [-1, 1], with any number of channels. Training is
-    described in `AdversarialModel`.
+    `GAN`'s.
 
     Args:
         input_shape: `(height, width, channels)` of one image.
@@ -100,6 +188,8 @@ class DCGAN(AdversarialModel):
         architecture: `"keras_gan"` or `"pytorch"`.
         ngf: Generator width of the `"pytorch"` architecture.
         ndf: Discriminator width of the `"pytorch"` architecture.
+        generator: Optional `keras.Model`, `(latent_dim,) -> input_shape`.
+        discriminator: Optional `keras.Model`, `input_shape -> (1,)`.
         seed: Optional integer seed of the training noise.
         **kwargs: Base model arguments such as `name`.
     """
@@ -111,15 +201,30 @@ class DCGAN(AdversarialModel):
         architecture="keras_gan",
         ngf=64,
         ndf=64,
+        generator=None,
+        discriminator=None,
         seed=None,
         **kwargs,
     ):
         self.architecture = check_choice(architecture, "architecture", ARCHITECTURES)
         input_shape = check_image_shape(input_shape, self.architecture)
+        latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.ngf = check_positive_int(ngf, "ngf")
         self.ndf = check_positive_int(ndf, "ndf")
+        pytorch = self.architecture == "pytorch"
+        if generator is None:
+            generator = (
+                pytorch_generator(latent_dim, input_shape, self.ngf) if pytorch
+                else keras_gan_generator(latent_dim, input_shape)
+            )
+        if discriminator is None:
+            discriminator = (
+                pytorch_discriminator(input_shape, self.ndf) if pytorch
+                else keras_gan_discriminator(input_shape)
+            )
         super().__init__(
-            input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs
+            input_shape=input_shape, latent_dim=latent_dim, generator=generator,
+            discriminator=discriminator, seed=seed, **kwargs,
         )
 
     @property
@@ -127,99 +232,13 @@ class DCGAN(AdversarialModel):
         """Number of channels of one image."""
         return self.input_shape[-1]
 
-    def build_generator(self):
-        if self.architecture == "pytorch":
-            return self.build_pytorch_generator()
-        return self.build_keras_gan_generator()
-
-    def build_discriminator(self):
-        if self.architecture == "pytorch":
-            return self.build_pytorch_discriminator()
-        return self.build_keras_gan_discriminator()
-
-    def build_keras_gan_generator(self):
-        """Keras-GAN's DCGAN generator."""
-        height, width = self.input_shape[0] // 4, self.input_shape[1] // 4
-        noise = keras.Input(shape=(self.latent_dim,), name="noise")
-        x = keras.layers.Dense(128 * height * width, activation="relu")(noise)
-        x = keras.layers.Reshape((height, width, 128))(x)
-        for filters in (128, 64):
-            x = keras.layers.UpSampling2D()(x)
-            x = keras.layers.Conv2D(filters, 3, padding="same")(x)
-            x = keras.layers.BatchNormalization(momentum=0.8)(x)
-            x = keras.layers.ReLU()(x)
-        x = keras.layers.Conv2D(self.channels, 3, padding="same")(x)
-        images = keras.layers.Activation("tanh")(x)
-        return keras.Model(noise, images, name="generator")
-
-    def build_keras_gan_discriminator(self):
-        """Keras-GAN's DCGAN discriminator."""
-        images = keras.Input(shape=self.input_shape, name="images")
-        x = images
-        for index, (filters, strides) in enumerate(
-            [(32, 2), (64, 2), (128, 2), (256, 1)]
-        ):
-            x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same")(x)
-            if index == 1:
-                x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
-            if index > 0:
-                x = keras.layers.BatchNormalization(momentum=0.8)(x)
-            x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-            x = keras.layers.Dropout(0.25)(x)
-        x = keras.layers.Flatten()(x)
-        validity = keras.layers.Dense(1, activation="sigmoid")(x)
-        return keras.Model(images, validity, name="discriminator")
-
-    def _pytorch_widths(self, base):
-        # 64x64: base * (8, 4, 2, 1); 32x32: base * (4, 2, 1).
-        blocks = int(math.log2(self.input_shape[0])) - 2
-        return [base * 2**power for power in reversed(range(blocks))]
-
-    def build_pytorch_generator(self):
-        """The PyTorch DCGAN example's generator, `netG`."""
-        noise = keras.Input(shape=(self.latent_dim,), name="noise")
-        x = keras.layers.Reshape((1, 1, self.latent_dim))(noise)
-        for index, filters in enumerate(self._pytorch_widths(self.ngf)):
-            # The first block maps 1x1 to 4x4, the others double the size.
-            x = keras.layers.Conv2DTranspose(
-                filters, 4, strides=1 if index == 0 else 2,
-                padding="valid" if index == 0 else "same", use_bias=False,
-                kernel_initializer=pytorch_conv_initializer(),
-            )(x)
-            x = pytorch_batch_norm()(x)
-            x = keras.layers.ReLU()(x)
-        x = keras.layers.Conv2DTranspose(
-            self.channels, 4, strides=2, padding="same", use_bias=False,
-            kernel_initializer=pytorch_conv_initializer(),
-        )(x)
-        images = keras.layers.Activation("tanh")(x)
-        return keras.Model(noise, images, name="generator")
-
-    def build_pytorch_discriminator(self):
-        """The PyTorch DCGAN example's discriminator, `netD`."""
-        images = keras.Input(shape=self.input_shape, name="images")
-        x = images
-        for index, filters in enumerate(reversed(self._pytorch_widths(self.ndf))):
-            x = keras.layers.Conv2D(
-                filters, 4, strides=2, padding="same", use_bias=False,
-                kernel_initializer=pytorch_conv_initializer(),
-            )(x)
-            if index > 0:
-                x = pytorch_batch_norm()(x)
-            x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        x = keras.layers.Conv2D(
-            1, 4, padding="valid", use_bias=False,
-            kernel_initializer=pytorch_conv_initializer(),
-        )(x)
-        x = keras.layers.Flatten()(x)
-        validity = keras.layers.Activation("sigmoid")(x)
-        return keras.Model(images, validity, name="discriminator")
-
     def get_config(self):
-        base_config = super().get_config()
-        config = {
+        config = super().get_config()
+        # The MLP's layer sizes do not apply to the convolutional networks.
+        del config["generator_units"], config["discriminator_units"]
+        return {
+            **config,
             "architecture": self.architecture,
             "ngf": self.ngf,
             "ndf": self.ndf,
         }
-        return {**base_config, **config}

@@ -3,96 +3,39 @@
 The "discriminator" is a cost network: an autoencoder whose energy `C(x)` is
 its reconstruction error. It learns to give data low energy and generated
 images an energy of at least a margin `m`; the generator learns to make
-images of low energy. The two loss terms are module functions
-(`margin_loss`, `pull_away_term`) so that they can be checked on their own.
+images of low energy (`keras_gen.losses.margin_loss`,
+`keras_gen.losses.pull_away_term`).
 """
 
 import math
-import numbers
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_gen import backend
 from keras_gen import losses
-from keras_gen.models.adversarial import AdversarialModel
-from keras_gen.models.base import DEFAULT_BATCH_SIZE
-from keras_gen.models.gan import check_units, mlp_generator
+from keras_gen.layers import LatentSampler
+from keras_gen.models.adversarial import AdversarialModel, frozen
+from keras_gen.models.base import DEFAULT_BATCH_SIZE, GaussianPrior
+from keras_gen.models.gan import mlp_generator
 from keras_gen.validation import (
     check_choice,
     check_data,
     check_non_negative_float,
+    check_positive_float,
     check_positive_int,
     check_shape,
+    check_units,
 )
 
 ARCHITECTURES = ("mlp", "conv")
 
-# Measured on MNIST (see the class docstring): the cost network, an
-# autoencoder, must learn faster than the generator, or the generator
-# collapses onto images that the cost network happens to reconstruct well.
+# The cost network, an autoencoder, must learn faster than the generator, or
+# the generator collapses onto images that it happens to reconstruct well
+# (docs/adversarial.md).
 DEFAULT_D_LEARNING_RATE = 1e-3
 DEFAULT_G_LEARNING_RATE = 2e-4
-
-
-def margin_loss(real_energy, fake_energy, margin):
-    """The cost network's loss: `mean(C(x)) + mean(max(0, m - C(G(z))))`.
-
-    Data is pushed down to energy 0, fakes up to the margin `m`; a fake whose
-    energy is already at least `m` gives no gradient.
-
-    Args:
-        real_energy: Energies `C(x)` of a real batch, shape `(batch_size,)`.
-        fake_energy: Energies `C(G(z))` of a fake batch, shape
-            `(batch_size,)`.
-        margin: The margin `m`, a positive number.
-
-    Returns:
-        A scalar tensor.
-    """
-    return ops.mean(real_energy) + ops.mean(ops.relu(margin - fake_energy))
-
-
-def pull_away_term(embeddings, epsilon=1e-12):
-    """The pull-away term (PT) of EBGAN: mean squared cosine similarity.
-
-    `PT = 1 / (N (N - 1)) * sum_{i != j} (s_i . s_j / (|s_i| |s_j|)) ** 2`
-    over the `N` embeddings `s_i` of a batch (flattened to vectors). It is 1
-    when all embeddings point the same (or opposite) way and 0 when they are
-    pairwise orthogonal; the generator minimizes it to produce varied
-    images. A zero vector has similarity 0 with every other vector, and a
-    batch of one example gives 0.
-
-    Args:
-        embeddings: Tensor of shape `(batch_size, ...)`.
-        epsilon: Lower bound of the squared norms, to divide safely.
-
-    Returns:
-        A scalar tensor.
-    """
-    embeddings = ops.reshape(embeddings, (ops.shape(embeddings)[0], -1))
-    squared_norms = ops.sum(ops.square(embeddings), axis=1, keepdims=True)
-    unit = embeddings / ops.sqrt(ops.maximum(squared_norms, epsilon))
-    similarity = ops.matmul(unit, ops.transpose(unit))
-    # The diagonal holds |u_i|^2, 1 (0 for a zero vector): take it out.
-    diagonal = ops.sum(ops.square(unit), axis=1)
-    off_diagonal = ops.sum(ops.square(similarity)) - ops.sum(ops.square(diagonal))
-    count = ops.cast(ops.shape(embeddings)[0], off_diagonal.dtype)
-    return off_diagonal / ops.maximum(count * (count - 1.0), 1.0)
-
-
-def check_positive_float(value, name):
-    """Checks that `value` is a finite number > 0 and returns it as a float."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(
-            f"`{name}` must be a finite number > 0. Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -112,8 +55,99 @@ class ReconstructionEnergy(keras.layers.Layer):
         return (input_shape[0][0],)
 
 
+def cost_network(encoder, decoder, input_shape):
+    """Joins an encoder and a decoder into EBGAN's cost network.
+
+    Args:
+        encoder: `input_shape -> embedding`, a `keras.Model` named "encoder".
+        decoder: `embedding -> input_shape`, a `keras.Model` named "decoder".
+        input_shape: Shape of one image.
+
+    Returns:
+        A `keras.Model` named `"discriminator"`: images -> a dict with
+        `"energy"` `(batch_size,)`, `"embedding"` and `"reconstruction"`.
+    """
+    images = keras.Input(shape=input_shape, name="images")
+    embedding = encoder(images)
+    reconstruction = decoder(embedding)
+    energy = ReconstructionEnergy(name="energy")([images, reconstruction])
+    outputs = {
+        "energy": energy,
+        "embedding": embedding,
+        "reconstruction": reconstruction,
+    }
+    return keras.Model(images, outputs, name="discriminator")
+
+
+def mlp_cost_network(input_shape, embedding_dim, units):
+    """The `"mlp"` cost network: `Flatten -> units -> embedding_dim` and back.
+
+    Hidden layers are `Dense -> LeakyReLU(0.2)`, the embedding is linear, the
+    reconstruction a tanh; no BatchNorm.
+    """
+    images = keras.Input(shape=input_shape, name="images")
+    x = keras.layers.Flatten()(images)
+    for size in units:
+        x = keras.layers.Dense(size)(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    embedding = keras.layers.Dense(embedding_dim, name="embedding")(x)
+    encoder = keras.Model(images, embedding, name="encoder")
+
+    codes = keras.Input(shape=(embedding_dim,), name="embedding")
+    x = codes
+    for size in reversed(units):
+        x = keras.layers.Dense(size)(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    x = keras.layers.Dense(math.prod(input_shape), activation="tanh")(x)
+    reconstruction = keras.layers.Reshape(input_shape)(x)
+    decoder = keras.Model(codes, reconstruction, name="decoder")
+    return cost_network(encoder, decoder, input_shape)
+
+
+def conv_generator(latent_dim, image_shape, ngf):
+    """The `"conv"` generator: `Dense`, BatchNorm, ReLU, two 4x4 stride-2 deconvolutions."""
+    height, width, channels = image_shape
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    x = keras.layers.Dense(2 * ngf * (height // 4) * (width // 4))(noise)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Reshape((height // 4, width // 4, 2 * ngf))(x)
+    x = keras.layers.Conv2DTranspose(ngf, 4, strides=2, padding="same")(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    images = keras.layers.Conv2DTranspose(
+        channels, 4, strides=2, padding="same", activation="tanh"
+    )(x)
+    return keras.Model(noise, images, name="generator")
+
+
+def conv_cost_network(image_shape, embedding_dim, ndf):
+    """The `"conv"` cost network: 4x4 stride-2 convolutions to a linear embedding and back."""
+    height, width, channels = image_shape
+    images = keras.Input(shape=image_shape, name="images")
+    x = keras.layers.Conv2D(ndf, 4, strides=2, padding="same")(images)
+    x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    x = keras.layers.Conv2D(2 * ndf, 4, strides=2, padding="same")(x)
+    x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    x = keras.layers.Flatten()(x)
+    embedding = keras.layers.Dense(embedding_dim, name="embedding")(x)
+    encoder = keras.Model(images, embedding, name="encoder")
+
+    codes = keras.Input(shape=(embedding_dim,), name="embedding")
+    x = keras.layers.Dense(2 * ndf * (height // 4) * (width // 4))(codes)
+    x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    x = keras.layers.Reshape((height // 4, width // 4, 2 * ndf))(x)
+    x = keras.layers.Conv2DTranspose(ndf, 4, strides=2, padding="same")(x)
+    x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    reconstruction = keras.layers.Conv2DTranspose(
+        channels, 4, strides=2, padding="same", activation="tanh"
+    )(x)
+    decoder = keras.Model(codes, reconstruction, name="decoder")
+    return cost_network(encoder, decoder, image_shape)
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
-class EBGAN(AdversarialModel):
+class EBGAN(GaussianPrior, AdversarialModel):
     """Energy-based GAN: an autoencoder cost network against a generator.
 
     The cost network ("discriminator") is an autoencoder, and the energy of
@@ -122,30 +156,22 @@ class EBGAN(AdversarialModel):
     deep learning notes and Zhao et al. (2016):
 
     1. `discriminator_step` updates the cost network on
-       `margin_loss = mean(C(x)) + mean(max(0, m - C(G(z1))))`, with fakes
-       from `generator(z1, training=False)` (the generator is untouched).
-       Real and fake batches go through the cost network separately, in
-       training mode.
+       `losses.margin_loss`: `mean(C(x)) + mean(max(0, m - C(G(z1))))`, with
+       fakes from `generator(z1, training=False)` (the generator is
+       untouched); real and fake batches go through the cost network
+       separately, in training mode (`d_optimizer`).
     2. `generator_step` updates the generator on `mean(C(G(z2)))`, plus
-       `pull_away_weight * PT` (`pull_away_term` on the cost network's
-       embeddings `Enc(G(z2))`) when `pull_away_weight > 0` ("EBGAN-PT").
-       The cost network is frozen (`frozen_discriminator()`): it runs in
-       training mode, but gets no gradients and its call is stateless, so
-       every one of its variables stays bit-identical (in a subclass with
-       BatchNorm, its moving statistics too).
+       `pull_away_weight * losses.pull_away_term` of the cost network's
+       embeddings `Enc(G(z2))` when `pull_away_weight > 0` ("EBGAN-PT"),
+       with the cost network frozen (`frozen()`), so every one of its
+       variables stays bit-identical (`g_optimizer`).
 
-    Scale: the energy of tanh outputs and data in [-1, 1] lies in [0, 4],
-    so pick the margin on that scale. The paper's energy is a
-    reconstruction norm over all pixels, so its margins do not carry over.
-    The defaults were chosen by training on 2000 MNIST digits: the energy
-    of data is about 0.9 for an untrained cost network and falls to 0.1-0.2
-    while fakes are held near the margin 0.5 (0.25 and 1.0 trained as well
-    with the MLP). The cost network learns 5 times faster than the
-    generator (Adam 1e-3 against 2e-4, see `compile()`): with 2e-4 for
-    both, the convolutional generator collapsed onto a single image that
-    the cost network reconstructed well. It also collapsed with BatchNorm
-    in the cost network (a batch of near-identical fakes normalised in
-    training mode loses what sets it apart), so the cost network has none.
+    The energy of tanh outputs and data in [-1, 1] lies in [0, 4]: pick the
+    margin on that scale (the paper's energy is a norm over all pixels, so
+    its margins do not carry over). The cost network learns 5 times faster
+    than the generator by default, and has no BatchNorm: both keep the
+    generator from collapsing (docs/adversarial.md says how the defaults
+    were chosen).
 
     Metrics (per-epoch means of the per-step values):
 
@@ -204,9 +230,16 @@ class EBGAN(AdversarialModel):
             encoder; its decoder mirrors them.
         ngf: Generator width of the `"conv"` architecture.
         ndf: Cost network width of the `"conv"` architecture.
+        generator: Optional `keras.Model` replacing the default generator,
+            `(latent_dim,) -> input_shape`.
+        discriminator: Optional cost network replacing the default one:
+            images -> a dict with `"energy"` `(batch_size,)`, `"embedding"`
+            and `"reconstruction"` (see `cost_network()`).
         seed: Optional integer seed of the training noise.
         **kwargs: Base model arguments such as `name`.
     """
+
+    network_names = ("generator", "discriminator")
 
     def __init__(
         self,
@@ -220,12 +253,14 @@ class EBGAN(AdversarialModel):
         cost_units=(256,),
         ngf=64,
         ndf=32,
+        generator=None,
+        discriminator=None,
         seed=None,
         **kwargs,
     ):
-        self.architecture = check_choice(architecture, "architecture", ARCHITECTURES)
+        architecture = check_choice(architecture, "architecture", ARCHITECTURES)
         input_shape = check_shape(input_shape, "input_shape")
-        if self.architecture == "conv" and (
+        if architecture == "conv" and (
             len(input_shape) != 3 or input_shape[0] % 4 or input_shape[1] % 4
         ):
             raise ValueError(
@@ -233,114 +268,41 @@ class EBGAN(AdversarialModel):
                 "and width divisible by 4 for architecture='conv', e.g. "
                 f"(28, 28, 1). Received: input_shape={input_shape!r}"
             )
-        self.margin = check_positive_float(margin, "margin")
-        self.pull_away_weight = check_non_negative_float(
+        pull_away_weight = check_non_negative_float(
             pull_away_weight, "pull_away_weight"
         )
+        metric_names = ("d_loss", "g_loss", "real_energy", "fake_energy")
+        if pull_away_weight > 0:
+            metric_names += ("pull_away",)
+        super().__init__(input_shape, metric_names, seed=seed, **kwargs)
+        self.pull_away_weight = pull_away_weight
+        self.architecture = architecture
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.margin = check_positive_float(margin, "margin")
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
         self.generator_units = check_units(generator_units, "generator_units")
         self.cost_units = check_units(cost_units, "cost_units")
         self.ngf = check_positive_int(ngf, "ngf")
         self.ndf = check_positive_int(ndf, "ndf")
-        # The base class makes one tracker per name.
-        self.metric_names = ("d_loss", "g_loss", "real_energy", "fake_energy")
-        if self.pull_away_weight > 0:
-            self.metric_names += ("pull_away",)
-        super().__init__(
-            input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs
+        self.latent_sampler = LatentSampler(
+            self.latent_dim, seed=seed, name="latent_sampler"
         )
-
-    # Networks.
-
-    def build_generator(self):
-        if self.architecture == "conv":
-            return self.build_conv_generator()
-        return self.build_mlp_generator()
-
-    def build_discriminator(self):
-        if self.architecture == "conv":
-            encoder, decoder = self.build_conv_cost_parts()
-        else:
-            encoder, decoder = self.build_mlp_cost_parts()
-        images = keras.Input(shape=self.input_shape, name="images")
-        embedding = encoder(images)
-        reconstruction = decoder(embedding)
-        energy = ReconstructionEnergy(name="energy")([images, reconstruction])
-        outputs = {
-            "energy": energy,
-            "embedding": embedding,
-            "reconstruction": reconstruction,
-        }
-        return keras.Model(images, outputs, name="discriminator")
-
-    def build_combined(self):
+        conv = architecture == "conv"
+        if generator is None:
+            generator = (
+                conv_generator(self.latent_dim, input_shape, self.ngf) if conv
+                else mlp_generator(self.latent_dim, self.generator_units, input_shape)
+            )
+        if discriminator is None:
+            discriminator = (
+                conv_cost_network(input_shape, self.embedding_dim, self.ndf) if conv
+                else mlp_cost_network(input_shape, self.embedding_dim, self.cost_units)
+            )
+        self.generator = generator
+        self.discriminator = discriminator
         noise = keras.Input(shape=(self.latent_dim,), name="noise")
         energy = self.discriminator(self.generator(noise))["energy"]
-        return keras.Model(noise, energy, name="combined")
-
-    def build_mlp_generator(self):
-        """The `"mlp"` generator, `GAN`'s."""
-        return mlp_generator(self.latent_dim, self.generator_units, self.input_shape)
-
-    def build_mlp_cost_parts(self):
-        """The `"mlp"` cost network's encoder and decoder."""
-        images = keras.Input(shape=self.input_shape, name="images")
-        x = keras.layers.Flatten()(images)
-        for units in self.cost_units:
-            x = keras.layers.Dense(units)(x)
-            x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        embedding = keras.layers.Dense(self.embedding_dim, name="embedding")(x)
-        encoder = keras.Model(images, embedding, name="encoder")
-
-        codes = keras.Input(shape=(self.embedding_dim,), name="embedding")
-        x = codes
-        for units in reversed(self.cost_units):
-            x = keras.layers.Dense(units)(x)
-            x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        x = keras.layers.Dense(math.prod(self.input_shape), activation="tanh")(x)
-        reconstruction = keras.layers.Reshape(self.input_shape)(x)
-        decoder = keras.Model(codes, reconstruction, name="decoder")
-        return encoder, decoder
-
-    def build_conv_generator(self):
-        """The `"conv"` generator."""
-        height, width, channels = self.input_shape
-        noise = keras.Input(shape=(self.latent_dim,), name="noise")
-        x = keras.layers.Dense(2 * self.ngf * (height // 4) * (width // 4))(noise)
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.ReLU()(x)
-        x = keras.layers.Reshape((height // 4, width // 4, 2 * self.ngf))(x)
-        x = keras.layers.Conv2DTranspose(self.ngf, 4, strides=2, padding="same")(x)
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.ReLU()(x)
-        images = keras.layers.Conv2DTranspose(
-            channels, 4, strides=2, padding="same", activation="tanh"
-        )(x)
-        return keras.Model(noise, images, name="generator")
-
-    def build_conv_cost_parts(self):
-        """The `"conv"` cost network's encoder and decoder."""
-        height, width, channels = self.input_shape
-        images = keras.Input(shape=self.input_shape, name="images")
-        x = keras.layers.Conv2D(self.ndf, 4, strides=2, padding="same")(images)
-        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        x = keras.layers.Conv2D(2 * self.ndf, 4, strides=2, padding="same")(x)
-        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        x = keras.layers.Flatten()(x)
-        embedding = keras.layers.Dense(self.embedding_dim, name="embedding")(x)
-        encoder = keras.Model(images, embedding, name="encoder")
-
-        codes = keras.Input(shape=(self.embedding_dim,), name="embedding")
-        x = keras.layers.Dense(2 * self.ndf * (height // 4) * (width // 4))(codes)
-        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        x = keras.layers.Reshape((height // 4, width // 4, 2 * self.ndf))(x)
-        x = keras.layers.Conv2DTranspose(self.ndf, 4, strides=2, padding="same")(x)
-        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        reconstruction = keras.layers.Conv2DTranspose(
-            channels, 4, strides=2, padding="same", activation="tanh"
-        )(x)
-        decoder = keras.Model(codes, reconstruction, name="decoder")
-        return encoder, decoder
+        self.combined = keras.Model(noise, energy, name="combined")
 
     @property
     def cost_encoder(self):
@@ -351,6 +313,11 @@ class EBGAN(AdversarialModel):
     def cost_decoder(self):
         """The cost network's decoder: embeddings -> reconstructions."""
         return self.discriminator.get_layer("decoder")
+
+    @property
+    def decoder(self):
+        """The generator: what `decode`, `generate` and the callbacks run."""
+        return self.generator
 
     def call(self, inputs, training=False):
         return self.discriminator(inputs, training=training)["energy"]
@@ -367,65 +334,104 @@ class EBGAN(AdversarialModel):
                 as in `keras.Model.compile()`.
         """
         if d_optimizer is None:
-            d_optimizer = keras.optimizers.Adam(
-                learning_rate=DEFAULT_D_LEARNING_RATE, beta_1=0.5
-            )
+            d_optimizer = keras.optimizers.Adam(DEFAULT_D_LEARNING_RATE, beta_1=0.5)
         if g_optimizer is None:
-            g_optimizer = keras.optimizers.Adam(
-                learning_rate=DEFAULT_G_LEARNING_RATE, beta_1=0.5
-            )
-        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **kwargs)
+            g_optimizer = keras.optimizers.Adam(DEFAULT_G_LEARNING_RATE, beta_1=0.5)
+        self.compile_players(
+            {
+                "d_optimizer": (d_optimizer, self.discriminator.trainable_variables),
+                "g_optimizer": (g_optimizer, self.generator.trainable_variables),
+            },
+            **kwargs,
+        )
 
-    # Losses. The base class' phases, `test_step` and trackers use them.
+    def train_step(self, data):
+        real_images = self.unpack_batch(data)
+        logs = self.discriminator_step(real_images)
+        logs.update(self.generator_step(real_images))
+        return self.update_metrics(logs)
 
-    def compute_discriminator_loss(self, real_images, fake_images, training=True):
-        """The cost network's margin loss on one real and one fake batch.
+    def discriminator_step(self, real_images):
+        """Updates the cost network on the margin loss; the generator is untouched.
 
         Args:
             real_images: Batch of data.
-            fake_images: Batch of generated images.
-            training: Whether the cost network runs in training mode.
 
         Returns:
-            `(loss, logs)`, `logs` a dict with `real_energy` and
-            `fake_energy`.
+            Dict of the step's `d_loss`, `real_energy` and `fake_energy`.
         """
-        real_energy = self.discriminator(real_images, training=training)["energy"]
-        fake_energy = self.discriminator(fake_images, training=training)["energy"]
-        loss = margin_loss(real_energy, fake_energy, self.margin)
-        logs = {
+        real_images = ops.convert_to_tensor(real_images)
+        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+        fake_images = ops.stop_gradient(self.generator(noise, training=False))
+
+        def loss():
+            real_energy = self.discriminator(real_images, training=True)["energy"]
+            fake_energy = self.discriminator(fake_images, training=True)["energy"]
+            d_loss = losses.margin_loss(real_energy, fake_energy, self.margin)
+            return d_loss, (real_energy, fake_energy)
+
+        d_loss, (real_energy, fake_energy) = backend.minimize(
+            loss, self.discriminator.trainable_variables, self.d_optimizer
+        )
+        return {
+            "d_loss": d_loss,
             "real_energy": ops.mean(real_energy),
             "fake_energy": ops.mean(fake_energy),
         }
-        return loss, logs
 
-    def compute_generator_loss(self, noise, training=True):
-        """The generator's loss `mean(C(G(z))) + pull_away_weight * PT`.
+    def generator_step(self, real_images):
+        """Updates the generator on `mean(C(G(z))) + pull_away_weight * PT`.
 
-        The cost network is frozen (`frozen_discriminator()`) when
-        `training` is true; in evaluation both networks run in inference
-        mode.
+        The cost network is frozen (`frozen()`).
 
         Args:
-            noise: Batch of latent vectors.
-            training: Whether the generator runs in training mode.
+            real_images: Batch of data; only its size is used.
 
         Returns:
-            `(loss, logs)`, `logs` a dict with `pull_away` when the term is
-            used, else empty.
+            Dict of the step's `g_loss` (and `pull_away` when it is used).
         """
-        fake_images = self.generator(noise, training=training)
-        if training:
-            outputs = self.frozen_discriminator(fake_images)
-        else:
-            outputs = self.discriminator(fake_images, training=False)
-        loss = ops.mean(outputs["energy"])
-        logs = {}
-        if self.pull_away_weight > 0:
-            pull_away = pull_away_term(outputs["embedding"])
-            loss = loss + self.pull_away_weight * pull_away
-            logs["pull_away"] = pull_away
-        return loss, logs
+        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+
+        def loss():
+            outputs = frozen(self.discriminator, self.generator(noise, training=True))
+            return self.generator_loss(outputs)
+
+        g_loss, logs = backend.minimize(
+            loss, self.generator.trainable_variables, self.g_optimizer
+        )
+        return {"g_loss": g_loss, **logs}
+
+    def generator_loss(self, cost_outputs):
+        """`mean(C(G(z))) + pull_away_weight * PT` of the cost network's outputs.
+
+        Returns:
+            `(loss, logs)`, `logs` a dict with `pull_away` when it is used.
+        """
+        loss = ops.mean(cost_outputs["energy"])
+        if self.pull_away_weight == 0:
+            return loss, {}
+        pull_away = losses.pull_away_term(cost_outputs["embedding"])
+        return loss + self.pull_away_weight * pull_away, {"pull_away": pull_away}
+
+    def test_step(self, data):
+        # The same quantities as in training, in inference mode, no update.
+        real_images = self.unpack_batch(data)
+        batch_size = ops.shape(real_images)[0]
+        noise_1 = self.latent_sampler.sample(batch_size)
+        noise_2 = self.latent_sampler.sample(batch_size)
+        real_energy = self.discriminator(real_images, training=False)["energy"]
+        fake_energy = self.combined(noise_1, training=False)
+        fake_outputs = self.discriminator(
+            self.generator(noise_2, training=False), training=False
+        )
+        g_loss, g_logs = self.generator_loss(fake_outputs)
+        return self.update_metrics({
+            "d_loss": losses.margin_loss(real_energy, fake_energy, self.margin),
+            "g_loss": g_loss,
+            "real_energy": ops.mean(real_energy),
+            "fake_energy": ops.mean(fake_energy),
+            **g_logs,
+        })
 
     # NumPy helpers.
 
@@ -466,6 +472,7 @@ class EBGAN(AdversarialModel):
     def get_config(self):
         base_config = super().get_config()
         config = {
+            "latent_dim": self.latent_dim,
             "architecture": self.architecture,
             "margin": self.margin,
             "pull_away_weight": self.pull_away_weight,

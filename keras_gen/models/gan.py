@@ -3,41 +3,16 @@
 import math
 
 import keras
+from keras import ops
 
-from keras_gen.models.adversarial import AdversarialModel
-from keras_gen.validation import check_positive_int
+from keras_gen import backend
+from keras_gen import losses
+from keras_gen.layers import LatentSampler
+from keras_gen.models.adversarial import AdversarialModel, frozen
+from keras_gen.models.base import GaussianPrior
+from keras_gen.validation import check_positive_int, check_shape, check_units
 
-
-def check_units(units, name):
-    """Checks a non-empty sequence of positive layer sizes.
-
-    Args:
-        units: The layer sizes, e.g. `(512, 256)`.
-        name: The argument name used in the error message.
-
-    Returns:
-        The sizes as a tuple of Python ints.
-    """
-    if isinstance(units, (str, bytes)) or not hasattr(units, "__iter__"):
-        raise ValueError(
-            f"`{name}` must be a non-empty sequence of positive integers. "
-            f"Received: {name}={units!r}"
-        )
-    units = tuple(units)
-    if not units:
-        raise ValueError(
-            f"`{name}` must be a non-empty sequence of positive integers. "
-            f"Received: {name}={units!r}"
-        )
-    for size in units:
-        try:
-            check_positive_int(size, name)
-        except ValueError:
-            raise ValueError(
-                f"`{name}` must be a non-empty sequence of positive integers. "
-                f"Received: {name}={units!r}"
-            ) from None
-    return tuple(int(size) for size in units)
+METRIC_NAMES = ("d_loss", "g_loss", "d_acc", "d_x", "d_g_z1", "d_g_z2")
 
 
 def mlp_generator(latent_dim, units, output_shape):
@@ -67,18 +42,61 @@ def mlp_generator(latent_dim, units, output_shape):
     return keras.Model(noise, images, name="generator")
 
 
-@keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(AdversarialModel):
-    """The multilayer-perceptron GAN of the lecture notes.
+def mlp_discriminator(input_shape, units):
+    """Builds Keras-GAN's MLP discriminator: `Flatten -> units -> 1` (sigmoid).
 
-    Generator: `latent_dim -> 128 -> 256 (BatchNorm) -> 512 (BatchNorm) ->
-    prod(input_shape)` with a tanh output reshaped to `input_shape`, so data
-    must be scaled to [-1, 1]. Discriminator: `Flatten -> 512 -> 256 -> 1`
-    with a sigmoid output. Hidden layers use LeakyReLU(0.2), and the
-    generator's layers are `Dense -> LeakyReLU -> BatchNormalization(momentum=0.8)`
-    as in Keras-GAN. Training (binary cross-entropy, the non-saturating
-    generator loss, one discriminator and one generator update per batch,
-    the metrics) is described in `AdversarialModel`.
+    Hidden layers are `Dense -> LeakyReLU(0.2)`.
+
+    Args:
+        input_shape: Shape of one image.
+        units: Hidden layer sizes.
+
+    Returns:
+        A `keras.Model` named `"discriminator"`: `input_shape -> (1,)`.
+    """
+    images = keras.Input(shape=input_shape, name="images")
+    x = keras.layers.Flatten()(images)
+    for size in units:
+        x = keras.layers.Dense(size)(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
+    validity = keras.layers.Dense(1, activation="sigmoid")(x)
+    return keras.Model(images, validity, name="discriminator")
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GAN(GaussianPrior, AdversarialModel):
+    """A GAN: a generator against a discriminator, both passed in or built.
+
+    By default, the multilayer-perceptron GAN of the lecture notes and
+    Keras-GAN: generator `latent_dim -> 128 -> 256 (BatchNorm) -> 512
+    (BatchNorm) -> prod(input_shape)` with a tanh output (`mlp_generator`),
+    discriminator `Flatten -> 512 -> 256 -> 1` with a sigmoid output
+    (`mlp_discriminator`). Data must be scaled to [-1, 1].
+
+    Each batch runs two phases, each with its own optimizer:
+
+    1. `discriminator_step`: fakes are generated with
+       `generator(z1, training=False)`, as Keras-GAN's `generator.predict()`
+       does, so the generator (BatchNorm statistics included) is untouched.
+       The discriminator, in training mode, scores the real and the fake
+       batch separately (each BatchNorm sees one kind of image, as in
+       Keras-GAN and the PyTorch DCGAN example) and minimizes
+       `losses.discriminator_loss` (`d_optimizer`).
+    2. `generator_step`: on fresh noise `z2`, the generator in training mode
+       minimizes the non-saturating `losses.generator_loss`, scored by the
+       discriminator frozen (`frozen()`: training mode, no gradient, a
+       stateless call), so every discriminator variable stays bit-identical
+       (`g_optimizer`).
+
+    The history has `d_loss`, `g_loss`, `d_acc` (accuracy at 0.5 on the real
+    and fake batches, Keras-GAN's `acc`) and the PyTorch DCGAN example's
+    `D(x)`, `D(G(z1))`, `D(G(z2))` as `d_x`, `d_g_z1`, `d_g_z2` (before the
+    update that uses them).
+
+    `model.generator`, `model.discriminator` and `model.combined` (noise ->
+    generator -> discriminator, sharing their layers) are there as in
+    Keras-GAN. Calling the model on images returns the discriminator's
+    probabilities. `fit(x)` takes images only; a target `y` is ignored.
 
     ```python
     gan = keras_gen.GAN(input_shape=(28, 28, 1))
@@ -90,45 +108,158 @@ class GAN(AdversarialModel):
     Args:
         input_shape: Shape of one image, `(784,)` or `(28, 28, 1)` for MNIST.
         latent_dim: Size of the noise vector.
-        generator_units: Hidden layer sizes of the generator; every layer but
-            the first is followed by BatchNorm.
-        discriminator_units: Hidden layer sizes of the discriminator.
+        generator: Optional `keras.Model`, `(latent_dim,) -> input_shape`;
+            by default `mlp_generator(latent_dim, generator_units,
+            input_shape)`.
+        discriminator: Optional `keras.Model`, `input_shape -> (1,)`
+            probabilities; by default `mlp_discriminator(input_shape,
+            discriminator_units)`.
+        generator_units: Hidden layer sizes of the default generator.
+        discriminator_units: Hidden layer sizes of the default discriminator.
         seed: Optional integer seed of the training noise.
         **kwargs: Base model arguments such as `name`.
     """
+
+    network_names = ("generator", "discriminator")
 
     def __init__(
         self,
         input_shape=(784,),
         latent_dim=100,
+        generator=None,
+        discriminator=None,
         generator_units=(128, 256, 512),
         discriminator_units=(512, 256),
         seed=None,
         **kwargs,
     ):
+        input_shape = check_shape(input_shape, "input_shape")
+        super().__init__(input_shape, METRIC_NAMES, seed=seed, **kwargs)
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.generator_units = check_units(generator_units, "generator_units")
         self.discriminator_units = check_units(
             discriminator_units, "discriminator_units"
         )
-        super().__init__(
-            input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs
+        self.latent_sampler = LatentSampler(
+            self.latent_dim, seed=seed, name="latent_sampler"
+        )
+        if generator is None:
+            generator = mlp_generator(
+                self.latent_dim, self.generator_units, input_shape
+            )
+        if discriminator is None:
+            discriminator = mlp_discriminator(input_shape, self.discriminator_units)
+        self.generator = generator
+        self.discriminator = discriminator
+        noise = keras.Input(shape=(self.latent_dim,), name="noise")
+        self.combined = keras.Model(
+            noise, self.discriminator(self.generator(noise)), name="combined"
         )
 
-    def build_generator(self):
-        return mlp_generator(self.latent_dim, self.generator_units, self.input_shape)
+    def call(self, inputs, training=False):
+        return self.discriminator(inputs, training=training)
 
-    def build_discriminator(self):
-        images = keras.Input(shape=self.input_shape, name="images")
-        x = keras.layers.Flatten()(images)
-        for units in self.discriminator_units:
-            x = keras.layers.Dense(units)(x)
-            x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        validity = keras.layers.Dense(1, activation="sigmoid")(x)
-        return keras.Model(images, validity, name="discriminator")
+    @property
+    def decoder(self):
+        """The generator: what `decode`, `generate` and the callbacks run."""
+        return self.generator
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training. The losses are built in: pass optimizers.
+
+        Args:
+            d_optimizer: Optimizer (instance, name or config) of the
+                discriminator. Defaults to a new Adam(2e-4, beta_1=0.5).
+            g_optimizer: Optimizer of the generator, same default.
+            **kwargs: `run_eagerly`, `steps_per_execution` or `jit_compile`,
+                as in `keras.Model.compile()`.
+        """
+        self.compile_players(
+            {
+                "d_optimizer": (d_optimizer, self.discriminator.trainable_variables),
+                "g_optimizer": (g_optimizer, self.generator.trainable_variables),
+            },
+            **kwargs,
+        )
+
+    def train_step(self, data):
+        real_images = self.unpack_batch(data)
+        logs = self.discriminator_step(real_images)
+        logs.update(self.generator_step(real_images))
+        return self.update_metrics(logs)
+
+    def discriminator_step(self, real_images):
+        """Updates the discriminator on one batch; the generator is untouched.
+
+        Args:
+            real_images: Batch of data.
+
+        Returns:
+            Dict of the step's `d_loss`, `d_acc`, `d_x` and `d_g_z1`.
+        """
+        real_images = ops.convert_to_tensor(real_images)
+        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+        fake_images = ops.stop_gradient(self.generator(noise, training=False))
+
+        def loss():
+            real_scores = self.discriminator(real_images, training=True)
+            fake_scores = self.discriminator(fake_images, training=True)
+            d_loss = losses.discriminator_loss(real_scores, fake_scores)
+            return d_loss, (real_scores, fake_scores)
+
+        d_loss, (real_scores, fake_scores) = backend.minimize(
+            loss, self.discriminator.trainable_variables, self.d_optimizer
+        )
+        return {
+            "d_loss": d_loss,
+            "d_acc": losses.discriminator_accuracy(real_scores, fake_scores),
+            "d_x": ops.mean(real_scores),
+            "d_g_z1": ops.mean(fake_scores),
+        }
+
+    def generator_step(self, real_images):
+        """Updates the generator against the frozen discriminator.
+
+        Args:
+            real_images: Batch of data; only its size is used.
+
+        Returns:
+            Dict of the step's `g_loss` and `d_g_z2`.
+        """
+        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+
+        def loss():
+            fake_images = self.generator(noise, training=True)
+            fake_scores = frozen(self.discriminator, fake_images)
+            return losses.generator_loss(fake_scores), fake_scores
+
+        g_loss, fake_scores = backend.minimize(
+            loss, self.generator.trainable_variables, self.g_optimizer
+        )
+        return {"g_loss": g_loss, "d_g_z2": ops.mean(fake_scores)}
+
+    def test_step(self, data):
+        # The same quantities as in training, in inference mode, no update.
+        real_images = self.unpack_batch(data)
+        batch_size = ops.shape(real_images)[0]
+        noise_1 = self.latent_sampler.sample(batch_size)
+        noise_2 = self.latent_sampler.sample(batch_size)
+        real_scores = self.discriminator(real_images, training=False)
+        fake_scores_1 = self.combined(noise_1, training=False)
+        fake_scores_2 = self.combined(noise_2, training=False)
+        return self.update_metrics({
+            "d_loss": losses.discriminator_loss(real_scores, fake_scores_1),
+            "g_loss": losses.generator_loss(fake_scores_2),
+            "d_acc": losses.discriminator_accuracy(real_scores, fake_scores_1),
+            "d_x": ops.mean(real_scores),
+            "d_g_z1": ops.mean(fake_scores_1),
+            "d_g_z2": ops.mean(fake_scores_2),
+        })
 
     def get_config(self):
         base_config = super().get_config()
         config = {
+            "latent_dim": self.latent_dim,
             "generator_units": list(self.generator_units),
             "discriminator_units": list(self.discriminator_units),
         }

@@ -1,10 +1,10 @@
 """The semi-supervised adversarial autoencoder: a classifier from few labels.
 
-Training data comes as a `keras.utils.PyDataset` of dicts built by
-`make_semi_supervised_dataset()` (a `SemiSupervisedBatches`, backend-neutral:
-no TensorFlow needed): each element holds a batch of unlabelled inputs (the
-reconstruction and regularization phases) and a batch of the few labelled
-ones (the classification phase).
+Training data comes as a `keras_gen.SemiSupervisedBatches` (a
+`keras.utils.PyDataset`) built by `keras_gen.data.make_semi_supervised_dataset()`:
+each element holds a batch of unlabelled inputs (the reconstruction and
+regularization phases) and a batch of the few labelled ones (the
+classification phase).
 
 ```python
 (x_train, y_train), (x_test, y_test) = keras_gen.data.load_dataset()
@@ -18,293 +18,60 @@ print(model.classification_error(x_test, y_test))
 """
 
 import inspect
-import numbers
-import operator
-import threading
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_gen import backend
+from keras_gen import losses
 from keras_gen import priors
+from keras_gen.data import SemiSupervisedBatches
 from keras_gen.models.adversarial_autoencoder import (
-    RECONSTRUCTION_LEARNING_RATE,
-    REGULARIZATION_LEARNING_RATE,
+    METRIC_NAMES,
     AdversarialAutoencoder,
-    ClassConditionalDecoding,
-    check_num_classes,
-    check_unit_interval,
-    dense_stack,
+    adam_unless,
+    check_architecture,
+    check_batch,
+    mlp_code_discriminator,
+    mlp_decoder,
+    mlp_encoder,
 )
 from keras_gen.models.base import DEFAULT_BATCH_SIZE, predict_in_batches
-from keras_gen.validation import check_data, check_positive_int, is_array_like
+from keras_gen.validation import (
+    check_data,
+    check_num_classes,
+    is_array_like,
+)
 
 # The Paperspace post's `semi_lr`.
 CLASSIFICATION_LEARNING_RATE = 1e-3
 
 
-def make_semi_supervised_dataset(
-    x_unlabelled,
-    x_labelled,
-    y_labelled,
-    batch_size=100,
-    labelled_batch_size=None,
-    num_classes=10,
-    shuffle=True,
-    seed=0,
-):
-    """Builds the training data of `SemiSupervisedAdversarialAutoencoder`.
+def joint_discriminator(num_classes, latent_dim, units, dropout_rate):
+    """The categorical and the Gaussian discriminator, joined: `[y, z] -> (2,)`.
 
-    One epoch is one pass over the unlabelled inputs. Each element pairs a
-    batch of them with a batch of labelled examples drawn from the labelled
-    set repeated forever (reshuffled on every pass), so with 100 labels the
-    classification phase sees every label many times per epoch, as in the
-    Paperspace post's loop over zipped loaders. The elements are dicts of
-    NumPy arrays:
-
-    - `"x"`: unlabelled inputs, `(batch_size, *input_shape)`, float32 (the
-      last batch may be smaller);
-    - `"x_labelled"`: labelled inputs, `(labelled_batch_size, *input_shape)`,
-      float32;
-    - `"y_labelled"`: their integer labels, `(labelled_batch_size,)`, int32.
-
-    The arrays are checked here (shapes, NaN, values in [0, 1], labels in
-    range), since `fit()` cannot scan a dataset.
-
-    The result is a `keras.utils.PyDataset`, so it feeds `fit()` on every
-    backend, without TensorFlow. It shuffles with a NumPy generator seeded
-    from `seed` and the epoch number, and reshuffles when `fit()` ends an
-    epoch (`on_epoch_end()`): the same seed gives the same batches. On
-    TensorFlow, `SemiSupervisedAdversarialAutoencoder.fit()` trains on the
-    same batches through an endless `tf.data` pipeline
-    (`keras_gen.backend.training_data`), since Keras' route for a
-    `PyDataset` stalls there at epoch starts.
-
-    Args:
-        x_unlabelled: Inputs without labels, values in [0, 1]. They may
-            include the labelled inputs.
-        x_labelled: Labelled inputs, with the same shape per example.
-        y_labelled: Their integer labels in `[0, num_classes)`.
-        batch_size: Unlabelled inputs per batch.
-        labelled_batch_size: Labelled examples per batch; defaults to
-            `min(batch_size, len(x_labelled))`.
-        num_classes: Number of classes.
-        shuffle: Whether to shuffle both sets on every pass.
-        seed: Non-negative integer seed of the shuffling, or `None` for a
-            different shuffling on every call.
+    Column 0 is the categorical discriminator's probability that `y` is a
+    prior sample (a one-hot vector of a uniformly drawn class), column 1 the
+    Gaussian discriminator's for `z`; each is `mlp_code_discriminator`.
 
     Returns:
-        A `SemiSupervisedBatches` (a `keras.utils.PyDataset`) of dicts, for
-        `model.fit()`. `len()` gives the batches per epoch; `dataset[i]`
-        the `i`-th batch of the current epoch.
+        A `keras.Model` named `"discriminator"` whose layers include the
+        models `"categorical_discriminator"` and `"gaussian_discriminator"`.
     """
-    return SemiSupervisedBatches(
-        x_unlabelled,
-        x_labelled,
-        y_labelled,
-        batch_size=batch_size,
-        labelled_batch_size=labelled_batch_size,
-        num_classes=num_classes,
-        shuffle=shuffle,
-        seed=seed,
+    categorical = mlp_code_discriminator(
+        num_classes, units, dropout_rate, name="categorical_discriminator"
     )
-
-
-class SemiSupervisedBatches(keras.utils.PyDataset):
-    """The batches of `make_semi_supervised_dataset()`, a Keras `PyDataset`.
-
-    See `make_semi_supervised_dataset()` for the arguments and the elements.
-    Batch `i` of epoch `e` is a pure function of `(seed, e, i)`: `dataset[i]`
-    can be read in any order, from several threads, and twice over. Epoch
-    `e`'s unlabelled order is one permutation; its labelled stream is a
-    sequence of permutations of the labelled set (one per pass), cut into
-    `labelled_batch_size` pieces, restarting with each epoch.
-
-    Attributes:
-        epoch: The epoch whose batches `dataset[i]` returns, from 0;
-            `on_epoch_end()` moves to the next one. `fit()` calls it after
-            each epoch and once before the first, so `fit(epochs=2)` trains
-            on epochs 1 and 2 and leaves `epoch` at 3; a second `fit()`
-            goes on with new shufflings.
-    """
-
-    # Permutations kept per dataset: a few epochs' unlabelled orders and
-    # a few labelled passes (a batch spans at most two of them).
-    _CACHE_SIZE = 4
-
-    def __init__(
-        self,
-        x_unlabelled,
-        x_labelled,
-        y_labelled,
-        batch_size=100,
-        labelled_batch_size=None,
-        num_classes=10,
-        shuffle=True,
-        seed=0,
-    ):
-        # Keras' defaults: one worker, batches made in the calling thread.
-        super().__init__()
-        batch_size = check_positive_int(batch_size, "batch_size")
-        num_classes = check_num_classes(num_classes)
-        x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled")
-        x_labelled = _check_inputs(
-            x_labelled, "x_labelled", input_shape=x_unlabelled.shape[1:]
-        )
-        y_labelled = priors.check_label_array(
-            y_labelled, "y_labelled", num_classes, len(x_labelled)
-        )
-        if labelled_batch_size is None:
-            labelled_batch_size = min(batch_size, len(x_labelled))
-        labelled_batch_size = check_positive_int(
-            labelled_batch_size, "labelled_batch_size"
-        )
-        if labelled_batch_size > len(x_labelled):
-            raise ValueError(
-                "`labelled_batch_size` cannot exceed the number of labelled "
-                f"examples, {len(x_labelled)}. Received: "
-                f"labelled_batch_size={labelled_batch_size}"
-            )
-        if seed is None:
-            seed = np.random.SeedSequence().entropy
-        elif (
-            isinstance(seed, bool)
-            or not isinstance(seed, numbers.Integral)
-            or seed < 0
-        ):
-            raise ValueError(
-                "`seed` must be a non-negative integer or None. Received: "
-                f"seed={seed!r}"
-            )
-        self.x_unlabelled = x_unlabelled
-        self.x_labelled = x_labelled
-        self.y_labelled = y_labelled
-        self.batch_size = batch_size
-        self.labelled_batch_size = labelled_batch_size
-        self.num_classes = num_classes
-        self.shuffle = bool(shuffle)
-        self.seed = int(seed)
-        self.epoch = 0
-        self._lock = threading.Lock()
-        self._unlabelled_orders = {}
-        self._labelled_orders = {}
-
-    def __len__(self):
-        return -(-len(self.x_unlabelled) // self.batch_size)
-
-    def __getitem__(self, index):
-        index = operator.index(index)
-        num_batches = len(self)
-        if index < 0:
-            index += num_batches
-        if not 0 <= index < num_batches:
-            raise IndexError(
-                f"Batch index out of range: {index} (the epoch has "
-                f"{num_batches} batches)"
-            )
-        # Read `epoch` once: another thread may end the epoch.
-        return self.batch(self.epoch, index)
-
-    def batch(self, epoch, index):
-        """Batch `index` of epoch `epoch`, a pure function of `(seed, epoch, index)`.
-
-        Args:
-            epoch: Non-negative integer epoch number.
-            index: Batch number in `[0, len(self))`.
-
-        Returns:
-            The dict of `make_semi_supervised_dataset()`.
-        """
-        start = index * self.batch_size
-        rows = self._unlabelled_order(epoch)[start : start + self.batch_size]
-        labelled_rows = self._labelled_rows(epoch, index)
-        return {
-            "x": self.x_unlabelled[rows],
-            "x_labelled": self.x_labelled[labelled_rows],
-            "y_labelled": self.y_labelled[labelled_rows],
-        }
-
-    def element_spec(self):
-        """`{name: (shape, dtype)}` of the elements, the batch axis `None` if it varies."""
-        labelled = (self.labelled_batch_size, *self.x_labelled.shape[1:])
-        return {
-            "x": ((None, *self.x_unlabelled.shape[1:]), "float32"),
-            "x_labelled": (labelled, "float32"),
-            "y_labelled": ((self.labelled_batch_size,), "int32"),
-        }
-
-    def on_epoch_end(self):
-        """Moves on to the next epoch's shuffling."""
-        self.epoch += 1
-
-    def __repr__(self):
-        return (
-            f"<{type(self).__name__}: {len(self)} batches of "
-            f"{self.batch_size} unlabelled and {self.labelled_batch_size} "
-            f"labelled examples, epoch {self.epoch}, shuffle={self.shuffle}, "
-            f"seed={self.seed}>"
-        )
-
-    def _labelled_rows(self, epoch, index):
-        """The labelled stream's `labelled_batch_size` rows of batch `index`."""
-        size = len(self.x_labelled)
-        positions = np.arange(
-            index * self.labelled_batch_size,
-            (index + 1) * self.labelled_batch_size,
-        )
-        passes, offsets = np.divmod(positions, size)
-        rows = np.empty_like(positions)
-        for pass_ in np.unique(passes):  # One or two passes.
-            here = passes == pass_
-            rows[here] = self._labelled_order(epoch, int(pass_))[offsets[here]]
-        return rows
-
-    def _unlabelled_order(self, epoch):
-        return self._cached_permutation(
-            self._unlabelled_orders, (epoch,), len(self.x_unlabelled), stream=0
-        )
-
-    def _labelled_order(self, epoch, pass_):
-        return self._cached_permutation(
-            self._labelled_orders, (epoch, pass_), len(self.x_labelled), stream=1
-        )
-
-    def _cached_permutation(self, cache, key, size, stream):
-        if not self.shuffle:
-            return np.arange(size)
-        with self._lock:
-            order = cache.get(key)
-        if order is None:
-            # A NumPy generator of its own for each (stream, epoch, pass).
-            rng = np.random.default_rng(
-                np.random.SeedSequence(self.seed, spawn_key=(stream, *key))
-            )
-            order = rng.permutation(size)
-            with self._lock:
-                cache[key] = order
-                while len(cache) > self._CACHE_SIZE:
-                    del cache[next(iter(cache))]  # The oldest.
-        return order
-
-
-def _check_inputs(x, name, input_shape=None):
-    if not is_array_like(x) or len(x.shape) < 2:
-        raise ValueError(
-            f"`{name}` must be an array of inputs, one per row. Received: "
-            f"{name} of type {type(x).__name__} with shape {getattr(x, 'shape', None)}"
-        )
-    if input_shape is None:
-        input_shape = x.shape[1:]
-    check_data(x, name, tuple(input_shape))
-    check_unit_interval(x, name)
-    return np.asarray(x, dtype="float32")
+    gaussian = mlp_code_discriminator(
+        latent_dim, units, dropout_rate, name="gaussian_discriminator"
+    )
+    y = keras.Input(shape=(num_classes,), name="y")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    scores = keras.layers.Concatenate(name="validity")([categorical(y), gaussian(z)])
+    return keras.Model([y, z], scores, name="discriminator")
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class SemiSupervisedAdversarialAutoencoder(
-    ClassConditionalDecoding, AdversarialAutoencoder
-):
+class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
     """An adversarial autoencoder whose code is a class `y` and a style `z`.
 
     The encoder outputs `[y, z]`: `y`, a softmax over `num_classes`, and `z`,
@@ -329,9 +96,10 @@ class SemiSupervisedAdversarialAutoencoder(
 
     The two discriminators form one model, `model.discriminator`, with the
     inputs `[y, z]` and two probabilities out (`categorical_discriminator`
-    on `y`, `gaussian_discriminator` on `z`), so the adversarial phases are
-    those of `AdversarialAutoencoder`: `d_loss`, `g_loss`, `d_acc`, `d_prior`
-    and `d_code` average the two discriminators. (The post sums the two
+    on `y`, `gaussian_discriminator` on `z`; `joint_discriminator()`), so
+    the adversarial phases are those of `AdversarialAutoencoder`: `d_loss`,
+    `g_loss`, `d_acc`, `d_prior` and `d_code` average the two
+    discriminators. (The post sums the two
     losses; the factor does not change Adam's steps.) The history also has
     `classification_loss` and `classification_acc`, on the labelled batches
     in training, on the labelled validation data in `evaluate`.
@@ -346,33 +114,23 @@ class SemiSupervisedAdversarialAutoencoder(
         latent_dim: Size of the style code `z`.
         prior: The prior of `z`; defaults to a standard normal (the post's
             semi-supervised script); see `AdversarialAutoencoder`.
-        hidden_units: Hidden layer sizes of the encoder (and, reversed, of
-            the decoder).
-        discriminator_units: Hidden layer sizes of each discriminator.
-        dropout_rate: Dropout in the encoder and decoder.
-        discriminator_dropout_rate: Dropout in the discriminators.
+        encoder: Optional `keras.Model`, `input_shape -> [y, z]`: `y` a
+            softmax over `num_classes`, `z` of size `latent_dim`, in this
+            order (`model.classifier` is `inputs -> y`); by default
+            `mlp_encoder(..., num_classes=num_classes)`.
+        decoder: Optional `keras.Model`, `[y, z] -> input_shape` in [0, 1].
+        discriminator: Optional `keras.Model`, `[y, z] -> (2,)`: the
+            categorical and the Gaussian discriminator's probabilities.
+        hidden_units: Hidden layer sizes of the default encoder (and,
+            reversed, decoder).
+        discriminator_units: Hidden layer sizes of each default discriminator.
+        dropout_rate: Dropout in the default encoder and decoder.
+        discriminator_dropout_rate: Dropout in the default discriminators.
         seed: Optional integer seed of the prior samples drawn in training.
         **kwargs: Base model arguments such as `name`.
     """
 
-    phases = (
-        "reconstruction_step",
-        "discriminator_step",
-        "regularization_step",
-        "classification_step",
-    )
-    metric_names = AdversarialAutoencoder.metric_names + (
-        "classification_loss", "classification_acc",
-    )
-    default_learning_rates = {
-        "ae_optimizer": RECONSTRUCTION_LEARNING_RATE,
-        "d_optimizer": REGULARIZATION_LEARNING_RATE,
-        "g_optimizer": REGULARIZATION_LEARNING_RATE,
-        "c_optimizer": CLASSIFICATION_LEARNING_RATE,
-    }
-    # The decoder takes the encoder's `[y, z]` as is, so the reconstruction
-    # loss and the combined model are `AdversarialAutoencoder`'s.
-    label_input_name = "y"
+    metric_names = METRIC_NAMES + ("classification_loss", "classification_acc")
 
     def __init__(
         self,
@@ -380,6 +138,9 @@ class SemiSupervisedAdversarialAutoencoder(
         num_classes=10,
         latent_dim=10,
         prior=None,
+        encoder=None,
+        decoder=None,
+        discriminator=None,
         hidden_units=(1000, 1000),
         discriminator_units=(1000, 1000),
         dropout_rate=0.25,
@@ -387,16 +148,34 @@ class SemiSupervisedAdversarialAutoencoder(
         seed=None,
         **kwargs,
     ):
-        self.num_classes = check_num_classes(num_classes)
-        self.categorical_prior = priors.Categorical(self.num_classes)
+        num_classes = check_num_classes(num_classes)
+        shape, code_dim, units, d_units, rate, d_rate = check_architecture(
+            input_shape, latent_dim, hidden_units, discriminator_units,
+            dropout_rate, discriminator_dropout_rate,
+        )
         if prior is None:
-            prior = priors.Gaussian(
-                check_positive_int(latent_dim, "latent_dim"), std=1.0
+            prior = priors.Gaussian(code_dim, std=1.0)
+        if encoder is None:
+            encoder = mlp_encoder(shape, code_dim, units, rate, num_classes)
+        if decoder is None:
+            decoder = mlp_decoder(
+                shape, code_dim, units[::-1], rate, num_classes, label_input_name="y"
+            )
+        if discriminator is None:
+            discriminator = joint_discriminator(num_classes, code_dim, d_units, d_rate)
+        if len(encoder.outputs) != 2:
+            raise ValueError(
+                "`encoder` must have two outputs, [y, z]: class probabilities "
+                f"and the style code. Received: an encoder with "
+                f"{len(encoder.outputs)} output(s)"
             )
         super().__init__(
             input_shape=input_shape,
             latent_dim=latent_dim,
             prior=prior,
+            encoder=encoder,
+            decoder=decoder,
+            discriminator=discriminator,
             hidden_units=hidden_units,
             discriminator_units=discriminator_units,
             dropout_rate=dropout_rate,
@@ -404,65 +183,22 @@ class SemiSupervisedAdversarialAutoencoder(
             seed=seed,
             **kwargs,
         )
-
-    # Networks.
-
-    def build_generator(self):
-        encoder = super().build_generator()
+        self.num_classes = num_classes
+        self.categorical_prior = priors.Categorical(num_classes)
         # The class head and the layers it shares with the style head.
         self.classifier = keras.Model(
-            encoder.input, encoder.outputs[0], name="classifier"
+            self.encoder.input, self.encoder.outputs[0], name="classifier"
         )
-        return encoder
 
-    def build_encoder(self):
-        """Builds the encoder: `input_shape -> [y, z]`.
+    @property
+    def categorical_discriminator(self):
+        """The discriminator of `y`, part of `model.discriminator`."""
+        return self.discriminator.get_layer("categorical_discriminator")
 
-        `y` is a softmax over `num_classes`, `z` a linear code of size
-        `latent_dim`. An override must return a functional model with these
-        two outputs, in this order (the classifier is `inputs -> y`).
-
-        Returns:
-            A `keras.Model`.
-        """
-        images = keras.Input(shape=self.input_shape, name="images")
-        x = keras.layers.Flatten()(images)
-        x = dense_stack(x, self.hidden_units, self.dropout_rate)
-        y = keras.layers.Dense(self.num_classes, activation="softmax", name="y")(x)
-        z = keras.layers.Dense(self.latent_dim, name="z")(x)
-        return keras.Model(images, [y, z], name="encoder")
-
-    def build_discriminator(self):
-        """Builds the two discriminators, joined: `[y, z] -> (2,)`.
-
-        Column 0 is the categorical discriminator's probability that `y` is
-        a prior sample, column 1 the Gaussian discriminator's for `z`.
-
-        Returns:
-            A `keras.Model`.
-        """
-        y = keras.Input(shape=(self.num_classes,), name="y")
-        self.categorical_discriminator = keras.Model(
-            y, self._score(y, "validity"), name="categorical_discriminator"
-        )
-        z = keras.Input(shape=(self.latent_dim,), name="z")
-        self.gaussian_discriminator = keras.Model(
-            z, self._score(z, "validity"), name="gaussian_discriminator"
-        )
-        y_in = keras.Input(shape=(self.num_classes,), name="y")
-        z_in = keras.Input(shape=(self.latent_dim,), name="z")
-        scores = keras.layers.Concatenate(name="validity")([
-            self.categorical_discriminator(y_in), self.gaussian_discriminator(z_in)
-        ])
-        return keras.Model([y_in, z_in], scores, name="discriminator")
-
-    # Compilation.
-
-    def player_variables(self):
-        return {
-            **super().player_variables(),
-            "c_optimizer": self.classifier.trainable_variables,
-        }
+    @property
+    def gaussian_discriminator(self):
+        """The discriminator of `z`, part of `model.discriminator`."""
+        return self.discriminator.get_layer("gaussian_discriminator")
 
     def compile(
         self, ae_optimizer=None, d_optimizer=None, g_optimizer=None,
@@ -482,13 +218,12 @@ class SemiSupervisedAdversarialAutoencoder(
             **kwargs: `run_eagerly`, `steps_per_execution` or `jit_compile`,
                 as in `keras.Model.compile()`.
         """
-        self.compile_players(
-            self.default_optimizers(
-                ae_optimizer=ae_optimizer, d_optimizer=d_optimizer,
-                g_optimizer=g_optimizer, c_optimizer=c_optimizer,
-            ),
-            **kwargs,
+        players = self.players(ae_optimizer, d_optimizer, g_optimizer)
+        players["c_optimizer"] = (
+            adam_unless(c_optimizer, CLASSIFICATION_LEARNING_RATE),
+            self.classifier.trainable_variables,
         )
+        self.compile_players(players, **kwargs)
 
     # Training.
 
@@ -509,37 +244,13 @@ class SemiSupervisedAdversarialAutoencoder(
             )
         return {"x": x, "x_labelled": x, "y_labelled": y}
 
-    def _batch_from_arrays(self, batch):
-        raise ValueError(
-            "The phases of a SemiSupervisedAdversarialAutoencoder take a dict "
-            "with 'x', 'x_labelled' and 'y_labelled', as in "
-            "make_semi_supervised_dataset(). Received: batch of type "
-            f"{type(batch).__name__}"
-        )
-
-    def sample_prior_codes(self, batch):
-        """Draws `[y, z]` from the categorical prior and `prior`."""
-        num_samples = ops.shape(batch["x"])[0]
-        seed = self.latent_sampler.seed_generator
-        return [
-            self.categorical_prior.sample(num_samples, seed=seed),
-            self.prior.sample(num_samples, seed=seed),
-        ]
-
-    def compute_classification_loss(self, batch, training=True):
-        """Cross-entropy and accuracy of `y` on the labelled part of a batch.
-
-        Returns:
-            `(loss, logs)`, `logs` a dict with `classification_acc`.
-        """
-        labels = ops.reshape(ops.cast(batch["y_labelled"], "int32"), (-1,))
-        probabilities = self.classifier(batch["x_labelled"], training=training)
-        loss = ops.mean(
-            ops.sparse_categorical_crossentropy(labels, probabilities)
-        )
-        predictions = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
-        accuracy = ops.mean(ops.cast(ops.equal(predictions, labels), "float32"))
-        return loss, {"classification_acc": accuracy}
+    def train_step(self, data):
+        batch = self.unpack_batch(data)
+        logs = self.reconstruction_step(batch)
+        logs.update(self.discriminator_step(batch))
+        logs.update(self.regularization_step(batch))
+        logs.update(self.classification_step(batch))
+        return self.update_metrics(logs)
 
     def classification_step(self, batch):
         """Updates `model.classifier` on the labelled part of the batch.
@@ -552,20 +263,35 @@ class SemiSupervisedAdversarialAutoencoder(
         Returns:
             Dict of the step's `classification_loss` and `classification_acc`.
         """
-        batch = self._as_batch(batch)
-        loss, logs = backend.minimize(
-            lambda: self.compute_classification_loss(batch),
-            self.classifier.trainable_variables,
-            self.get_optimizer("c_optimizer"),
-        )
-        return {"classification_loss": loss, **logs}
+        check_batch(batch, ["x_labelled", "y_labelled"], self)
+        x, labels = batch["x_labelled"], batch["y_labelled"]
 
-    def compute_test_logs(self, batch):
-        loss, logs = self.compute_classification_loss(batch, training=False)
+        def loss():
+            return losses.classification_loss(
+                labels, self.classifier(x, training=True)
+            )
+
+        classification_loss, accuracy = backend.minimize(
+            loss, self.classifier.trainable_variables, self.c_optimizer
+        )
+        return {"classification_loss": classification_loss, "classification_acc": accuracy}
+
+    def sample_prior_codes(self, num_samples):
+        """Draws `[y, z]` from the categorical prior and `prior`."""
+        seed = self.latent_sampler.seed_generator
+        return [
+            self.categorical_prior.sample(num_samples, seed=seed),
+            self.prior.sample(num_samples, seed=seed),
+        ]
+
+    def test_logs(self, batch):
+        loss, accuracy = losses.classification_loss(
+            batch["y_labelled"], self.classifier(batch["x_labelled"], training=False)
+        )
         return {
-            **super().compute_test_logs(batch),
+            **super().test_logs(batch),
             "classification_loss": loss,
-            **logs,
+            "classification_acc": accuracy,
         }
 
     # Input checks and NumPy helpers.
@@ -667,3 +393,7 @@ class SemiSupervisedAdversarialAutoencoder(
             return super().reconstruct(x, labels, batch_size)
         check_data(x, "x", self.input_shape)
         return predict_in_batches(self, x, batch_size)
+
+    def get_config(self):
+        base_config = super().get_config()
+        return {**base_config, "num_classes": self.num_classes}

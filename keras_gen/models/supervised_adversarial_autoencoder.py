@@ -5,17 +5,14 @@ from keras import ops
 
 from keras_gen.models.adversarial_autoencoder import (
     AdversarialAutoencoder,
-    ClassConditionalDecoding,
-    check_num_classes,
-    reconstruction_loss,
+    check_architecture,
+    mlp_decoder,
 )
-from keras_gen.validation import is_array_like
+from keras_gen.validation import check_num_classes, is_array_like
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class SupervisedAdversarialAutoencoder(
-    ClassConditionalDecoding, AdversarialAutoencoder
-):
+class SupervisedAdversarialAutoencoder(AdversarialAutoencoder):
     """An adversarial autoencoder whose decoder is given the class.
 
     The decoder receives the one-hot label and the code, `[y, z]`, so the
@@ -47,11 +44,16 @@ class SupervisedAdversarialAutoencoder(
         num_classes: Number of classes of the labels.
         latent_dim: Size of the style code.
         prior: The prior of the style code (see `AdversarialAutoencoder`).
-        hidden_units: Hidden layer sizes of the encoder (and, reversed, of
-            the decoder).
-        discriminator_units: Hidden layer sizes of the discriminator.
-        dropout_rate: Dropout in the encoder and decoder.
-        discriminator_dropout_rate: Dropout in the discriminator.
+        encoder: Optional `keras.Model`, `input_shape -> (latent_dim,)`.
+        decoder: Optional `keras.Model` with the inputs
+            `[one-hot labels (num_classes,), z (latent_dim,)]`, in that order;
+            by default `mlp_decoder(..., num_classes=num_classes)`.
+        discriminator: Optional `keras.Model`, `(latent_dim,) -> (1,)`.
+        hidden_units: Hidden layer sizes of the default encoder (and,
+            reversed, decoder).
+        discriminator_units: Hidden layer sizes of the default discriminator.
+        dropout_rate: Dropout in the default encoder and decoder.
+        discriminator_dropout_rate: Dropout in the default discriminator.
         seed: Optional integer seed of the prior samples drawn in training.
         **kwargs: Base model arguments such as `name`.
     """
@@ -62,6 +64,9 @@ class SupervisedAdversarialAutoencoder(
         num_classes=10,
         latent_dim=2,
         prior="gaussian",
+        encoder=None,
+        decoder=None,
+        discriminator=None,
         hidden_units=(1000, 1000),
         discriminator_units=(1000, 1000),
         dropout_rate=0.25,
@@ -69,11 +74,20 @@ class SupervisedAdversarialAutoencoder(
         seed=None,
         **kwargs,
     ):
-        self.num_classes = check_num_classes(num_classes)
+        num_classes = check_num_classes(num_classes)
+        if decoder is None:
+            shape, code_dim, units, _, rate, _ = check_architecture(
+                input_shape, latent_dim, hidden_units, discriminator_units,
+                dropout_rate, discriminator_dropout_rate,
+            )
+            decoder = mlp_decoder(shape, code_dim, units[::-1], rate, num_classes)
         super().__init__(
             input_shape=input_shape,
             latent_dim=latent_dim,
             prior=prior,
+            encoder=encoder,
+            decoder=decoder,
+            discriminator=discriminator,
             hidden_units=hidden_units,
             discriminator_units=discriminator_units,
             dropout_rate=dropout_rate,
@@ -81,11 +95,12 @@ class SupervisedAdversarialAutoencoder(
             seed=seed,
             **kwargs,
         )
+        self.num_classes = num_classes
 
     def build_combined(self):
         """Builds `[x, one-hot label] -> [reconstruction, validity of the code]`."""
         images = keras.Input(shape=self.input_shape, name="images")
-        labels = keras.Input(shape=(self.num_classes,), name="labels")
+        labels = keras.Input(shape=(self.decoder.inputs[0].shape[-1],), name="labels")
         codes = self.encoder(images)
         return keras.Model(
             [images, labels],
@@ -105,18 +120,13 @@ class SupervisedAdversarialAutoencoder(
                 "`fit(x, y)` with integer labels, or pass a dataset of (x, y). "
                 "Received: no `y`"
             )
+        x = ops.convert_to_tensor(x)
         labels = ops.reshape(ops.cast(y, "int32"), (-1,))
         return {"x": x, "y": ops.one_hot(labels, self.num_classes, dtype=x.dtype)}
 
-    def _batch_from_arrays(self, batch):
-        # By hand, the phases take `(x, labels)` or the dict of `unpack_batch`.
-        x, labels = batch
-        return self.unpack_batch((ops.convert_to_tensor(x), labels))
-
-    def compute_reconstruction_loss(self, batch, training=True):
-        codes = self.encode_batch(batch, training)
-        reconstruction = self.decoder([batch["y"], codes], training=training)
-        return reconstruction_loss(batch["x"], reconstruction)
+    def decoder_inputs(self, batch, codes):
+        """The decoder takes the batch's one-hot labels and the codes."""
+        return [ops.convert_to_tensor(batch["y"], dtype=codes.dtype), codes]
 
     def _check_labels_of(self, x, y):
         # A dataset carries its own labels; in-memory `x` needs `y`.
@@ -140,3 +150,7 @@ class SupervisedAdversarialAutoencoder(
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._check_labels_of(x, y)
         return super().evaluate(x, y, *args, **kwargs)
+
+    def get_config(self):
+        base_config = super().get_config()
+        return {**base_config, "num_classes": self.num_classes}

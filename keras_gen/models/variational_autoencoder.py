@@ -127,8 +127,8 @@ class VariationalAutoencoder(GaussianPrior, GenerativeModel):
     def call(self, inputs, training=False):
         z_mean, z_log_var, z = self.encoder(inputs, training=training)
         # The KL term reaches `compute_loss()` through `self.losses`, which
-        # works on every backend (functional `add_loss` does not, see the
-        # field notes).
+        # works on every backend (a functional model's `add_loss` raises
+        # NotImplementedError on Keras 3).
         self.add_loss(ops.mean(losses.kl_divergence(z_mean, z_log_var)))
         return self.decoder(z, training=training)
 
