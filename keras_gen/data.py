@@ -277,20 +277,27 @@ def _load_raw(name):
         raise DatasetUnavailableError(message) from error
 
 
+def _find_keras_home():
+    """The Keras home directory, by Keras' own rule (it has no public function).
+
+    `KERAS_HOME` if set, else `~/.keras`, or `/tmp/.keras` when the home
+    directory is not writable.
+    """
+    if "KERAS_HOME" in os.environ:
+        return os.environ["KERAS_HOME"]
+    base = os.path.expanduser("~")
+    if not os.access(base, os.W_OK):
+        base = "/tmp"
+    return os.path.join(base, ".keras")
+
+
+# Read once, next to `import keras`, as Keras reads it once at its import.
+_KERAS_HOME = _find_keras_home()
+
+
 def _keras_home():
     """Returns the Keras home directory as Keras resolved it at import."""
-    try:
-        from keras.src.backend import config
-
-        return config.keras_home()
-    except (ImportError, AttributeError):
-        # Keras releases without `keras_home()` follow the same rule.
-        if "KERAS_HOME" in os.environ:
-            return os.environ["KERAS_HOME"]
-        base = os.path.expanduser("~")
-        if not os.access(base, os.W_OK):
-            base = "/tmp"
-        return os.path.join(base, ".keras")
+    return _KERAS_HOME
 
 
 def _keras_datasets_dir():

@@ -977,7 +977,9 @@ def test_aae_reconstructs_better_and_codes_move_toward_the_prior(mnist_flat):
         return loss, np.abs(codes.mean(0)), np.abs(codes.std(0) - prior_std)
 
     loss_before, mean_before, std_gap_before = evaluate()
-    history = model.fit(x, batch_size=50, epochs=8, verbose=0).history
+    # 12 epochs: the adversarial game oscillates for the first 8 or so, with
+    # each backend's random streams differently.
+    history = model.fit(x, batch_size=50, epochs=12, verbose=0).history
     loss_after, mean_after, std_gap_after = evaluate()
     assert all(np.isfinite(v).all() for v in history.values())
     # Binary cross-entropy per pixel, 0.69 untrained (about 0.22 here after).

@@ -237,10 +237,8 @@ def test_datasets_dir_is_where_keras_caches_mnist(mnist_flat):
 
 def test_datasets_dir_falls_back_like_get_file(monkeypatch, tmp_path):
     # `get_file()` replaces a missing or read-only Keras home with a temp dir.
-    from keras.src.backend import config
-
     missing = str(tmp_path / "no-such-keras-home")
-    monkeypatch.setattr(config, "keras_home", lambda: missing)
+    monkeypatch.setattr(data, "_keras_home", lambda: missing)
     datasets_dir, keras_home = data._keras_datasets_dir()
     assert keras_home == missing
     temp_root = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
