@@ -23,6 +23,12 @@ Settings: `jit_compile` False or True (`"auto"` is what `compile()` picks:
 True on JAX, False on TensorFlow's CPU and on PyTorch) and
 `steps_per_execution` 1 or 10 (PyTorch runs eagerly, so only 1 there).
 PyTorch runs with one thread per core (its default).
+
+Peers, in the same rounds: `pytorch_reference` runs `bench/pytorch_reference.py`
+(plain PyTorch eager, the same networks: GAN, DCGAN, AAE) for `--seconds 3`;
+`gan_fused` is the MLP GAN as one hand-written Keras `train_step` on
+TensorFlow (`FusedGAN`: one `tf.GradientTape` a player, no metrics), the
+least a `fit()` step can cost there.
 """
 
 import argparse
@@ -35,15 +41,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# model -> (examples' default batch size, input shape).
+# model -> (default batch size, input shape). The GAN at 64, as measured before.
 MODELS = {
-    "gan": (32, (784,)),
+    "gan": (64, (784,)),
     "dcgan": (32, (28, 28, 1)),
     "ebgan": (64, (784,)),
     "aae": (100, (784,)),
     "aae_supervised": (100, (784,)),
     "aae_semi_supervised": (100, (784,)),
+    "gan_fused": (64, (784,)),
 }
+# The models bench/pytorch_reference.py implements.
+PYTORCH_REFERENCE = ("gan", "dcgan", "aae")
 BACKENDS = ("tensorflow", "jax", "torch")
 # (jit_compile, steps_per_execution) per backend; the first is its default.
 SETTINGS = {
@@ -51,6 +60,52 @@ SETTINGS = {
     "jax": [("auto", 1), (False, 1), ("auto", 10)],
     "torch": [("auto", 1)],
 }
+
+
+def fused_gan():
+    """The peer: `GAN`'s networks trained by one hand-written TensorFlow step."""
+    import keras
+    import tensorflow as tf
+
+    from keras_gen.models.gan import mlp_discriminator, mlp_generator
+
+    class FusedGAN(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.generator = mlp_generator(100, (128, 256, 512), (784,))
+            self.discriminator = mlp_discriminator((784,), (512, 256))
+            self.seed_generator = keras.random.SeedGenerator(0)
+
+        def compile(self, **kwargs):
+            super().compile(**kwargs)
+            self.d_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+            self.g_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
+
+        def train_step(self, data):
+            real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+            bce = keras.losses.BinaryCrossentropy()
+            size = tf.shape(real)[0]
+            noise = keras.random.normal((size, 100), seed=self.seed_generator)
+            fake = self.generator(noise, training=False)
+            weights = self.discriminator.trainable_variables
+            with tf.GradientTape() as tape:
+                real_scores = self.discriminator(real, training=True)
+                fake_scores = self.discriminator(fake, training=True)
+                d_loss = 0.5 * (bce(tf.ones_like(real_scores), real_scores)
+                                + bce(tf.zeros_like(fake_scores), fake_scores))
+            self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+            noise = keras.random.normal((size, 100), seed=self.seed_generator)
+            weights = self.generator.trainable_variables
+            with tf.GradientTape() as tape:
+                scores = self.discriminator(self.generator(noise, training=True),
+                                            training=True)
+                g_loss = bce(tf.ones_like(scores), scores)
+            self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+            return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return FusedGAN()
 
 
 def build(name, batch_size, num_examples):
@@ -62,6 +117,8 @@ def build(name, batch_size, num_examples):
     rng = np.random.default_rng(0)
     if name == "gan":
         return keras_gen.GAN(seed=0), rng.uniform(-1, 1, (num_examples, 784))
+    if name == "gan_fused":
+        return fused_gan(), rng.uniform(-1, 1, (num_examples, 784))
     if name == "dcgan":
         return (keras_gen.DCGAN(seed=0),
                 rng.uniform(-1, 1, (num_examples, 28, 28, 1)))
@@ -130,9 +187,15 @@ def run(args):
     configs = [
         (model, backend, jit, spe)
         for model in args.models
+        if model != "gan_fused"
         for backend in args.backends
         for jit, spe in SETTINGS[backend]
     ]
+    if "gan_fused" in args.models and "tensorflow" in args.backends:
+        configs.append(("gan_fused", "tensorflow", "auto", 1))
+    if args.peers:
+        configs += [(model, "pytorch_reference", "auto", 1)
+                    for model in args.models if model in PYTORCH_REFERENCE]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True,
         text=True, cwd=HERE,
@@ -144,8 +207,14 @@ def run(args):
                 "--jit_compile", str(jit), "--steps_per_execution", str(spe),
                 "--steps", str(args.steps), "--epochs", str(args.epochs),
             ]
-            env = {**os.environ, "KERAS_BACKEND": backend,
-                   "TF_CPP_MIN_LOG_LEVEL": "3"}
+            if backend == "pytorch_reference":
+                command = [
+                    sys.executable, os.path.join(HERE, "pytorch_reference.py"),
+                    "--models", model, "--batch_sizes", str(MODELS[model][0]),
+                    "--repeats", "1", "--seconds", "3",
+                ]
+            env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                   "KERAS_BACKEND": backend if backend in BACKENDS else "torch"}
             result = subprocess.run(command, env=env, capture_output=True,
                                     text=True, cwd=HERE)
             lines = [line for line in result.stdout.splitlines()
@@ -156,7 +225,8 @@ def run(args):
                           "error": result.stderr[-500:]}
             else:
                 record = json.loads(lines[-1])
-            record.update(round=round_index, commit=commit)
+            record.update(backend=backend, jit_compile=str(jit),
+                          steps_per_execution=spe, round=round_index, commit=commit)
             line = json.dumps(record)
             print(line, flush=True)
             if args.output:
@@ -193,6 +263,8 @@ def main():
                         help="Batches per timed epoch.")
     parser.add_argument("--epochs", type=int, default=2,
                         help="Timed epochs per run.")
+    parser.add_argument("--no_peers", dest="peers", action="store_false",
+                        help="Leave out the PyTorch eager reference runs.")
     parser.add_argument("--output", help="Appends the JSON lines to this file.")
     parser.add_argument("--table", metavar="JSONL",
                         help="Prints the markdown table of a results file.")
