@@ -402,7 +402,11 @@ def run_script(script, backend, *args):
     return result.stdout
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
+# PyTorch only: on JAX the same properties are covered, faster, by the tests
+# below (its updates match TensorFlow's, the phases' proofs in `fit()`, the
+# cross-backend resume and BackupAndRestore); stale gradients are a PyTorch
+# hazard (`.grad` accumulates), which JAX's functional gradients cannot have.
+@pytest.mark.parametrize("backend", ["torch"])
 @pytest.mark.parametrize("name", ["gan", "aae"])
 def test_adversarial_models_train_save_and_resume(name, backend, tmp_path):
     output = run_script(

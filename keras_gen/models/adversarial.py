@@ -51,6 +51,19 @@ def frozen(network, inputs):
     return outputs
 
 
+def generator_and_discriminator(model, d_optimizer, g_optimizer):
+    """The two players of a GAN, for `AdversarialModel.compile_players()`.
+
+    Returns:
+        `{"d_optimizer": (d_optimizer, discriminator variables),
+        "g_optimizer": (g_optimizer, generator variables)}`.
+    """
+    return {
+        "d_optimizer": (d_optimizer, model.discriminator.trainable_variables),
+        "g_optimizer": (g_optimizer, model.generator.trainable_variables),
+    }
+
+
 class AdversarialModel(backend.Trainer, GenerativeModel):
     """Base class of the models whose players are trained against each other.
 

@@ -16,7 +16,11 @@ from keras import ops
 from keras_gen import backend
 from keras_gen import losses
 from keras_gen.layers import LatentSampler
-from keras_gen.models.adversarial import AdversarialModel, frozen
+from keras_gen.models.adversarial import (
+    AdversarialModel,
+    frozen,
+    generator_and_discriminator,
+)
 from keras_gen.models.base import DEFAULT_BATCH_SIZE, GaussianPrior
 from keras_gen.models.gan import mlp_generator
 from keras_gen.validation import (
@@ -338,11 +342,7 @@ class EBGAN(GaussianPrior, AdversarialModel):
         if g_optimizer is None:
             g_optimizer = keras.optimizers.Adam(DEFAULT_G_LEARNING_RATE, beta_1=0.5)
         self.compile_players(
-            {
-                "d_optimizer": (d_optimizer, self.discriminator.trainable_variables),
-                "g_optimizer": (g_optimizer, self.generator.trainable_variables),
-            },
-            **kwargs,
+            generator_and_discriminator(self, d_optimizer, g_optimizer), **kwargs
         )
 
     def train_step(self, data):

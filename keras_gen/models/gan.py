@@ -8,7 +8,11 @@ from keras import ops
 from keras_gen import backend
 from keras_gen import losses
 from keras_gen.layers import LatentSampler
-from keras_gen.models.adversarial import AdversarialModel, frozen
+from keras_gen.models.adversarial import (
+    AdversarialModel,
+    frozen,
+    generator_and_discriminator,
+)
 from keras_gen.models.base import GaussianPrior
 from keras_gen.validation import check_positive_int, check_shape, check_units
 
@@ -175,11 +179,7 @@ class GAN(GaussianPrior, AdversarialModel):
                 as in `keras.Model.compile()`.
         """
         self.compile_players(
-            {
-                "d_optimizer": (d_optimizer, self.discriminator.trainable_variables),
-                "g_optimizer": (g_optimizer, self.generator.trainable_variables),
-            },
-            **kwargs,
+            generator_and_discriminator(self, d_optimizer, g_optimizer), **kwargs
         )
 
     def train_step(self, data):
