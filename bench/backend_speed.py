@@ -25,7 +25,9 @@ True on JAX, False on TensorFlow's CPU and on PyTorch) and
 PyTorch runs with one thread per core (its default).
 
 Peers, in the same rounds: `pytorch_reference` runs `bench/pytorch_reference.py`
-(plain PyTorch eager, the same networks: GAN, DCGAN, AAE) for `--seconds 3`;
+(plain PyTorch eager, the same networks: GAN, DCGAN, AAE) for `--seconds 3`,
+with the PyTorch DCGAN example's loop, and `pytorch_reference_keras_gan_loop`
+with Keras-GAN's (the GAN and the DCGAN; the loop keras-gen follows);
 `gan_fused` is the MLP GAN as one hand-written Keras `train_step` on
 TensorFlow (`FusedGAN`: one `tf.GradientTape` a player, no metrics), the
 least a `fit()` step can cost there.
@@ -196,6 +198,11 @@ def run(args):
     if args.peers:
         configs += [(model, "pytorch_reference", "auto", 1)
                     for model in args.models if model in PYTORCH_REFERENCE]
+        configs += [(model, "pytorch_reference_keras_gan_loop", "auto", 1)
+                    for model in args.models if model in ("gan", "dcgan")]
+    if args.only_defaults:
+        configs = [config for config in configs
+                   if config[2:] == ("auto", 1)]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True,
         text=True, cwd=HERE,
@@ -207,11 +214,13 @@ def run(args):
                 "--jit_compile", str(jit), "--steps_per_execution", str(spe),
                 "--steps", str(args.steps), "--epochs", str(args.epochs),
             ]
-            if backend == "pytorch_reference":
+            if backend.startswith("pytorch_reference"):
                 command = [
                     sys.executable, os.path.join(HERE, "pytorch_reference.py"),
                     "--models", model, "--batch_sizes", str(MODELS[model][0]),
                     "--repeats", "1", "--seconds", "3",
+                    "--loop", "keras_gan" if backend.endswith("keras_gan_loop")
+                    else "pytorch_example",
                 ]
             env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
                    "KERAS_BACKEND": backend if backend in BACKENDS else "torch"}
@@ -263,6 +272,8 @@ def main():
                         help="Batches per timed epoch.")
     parser.add_argument("--epochs", type=int, default=2,
                         help="Timed epochs per run.")
+    parser.add_argument("--only_defaults", action="store_true",
+                        help="Each backend's default settings only.")
     parser.add_argument("--no_peers", dest="peers", action="store_false",
                         help="Leave out the PyTorch eager reference runs.")
     parser.add_argument("--output", help="Appends the JSON lines to this file.")

@@ -9,7 +9,9 @@ in the machine's load). It is a baseline only: keras-gen does not use it.
 The networks have the same layers and parameter counts as keras-gen's `GAN`,
 `DCGAN(architecture="keras_gan")` and `AdversarialAutoencoder`; the loops are
 the PyTorch DCGAN example's (one fake batch per step, reused for both
-updates) and, for the AAE, the Paperspace post's three updates per batch.
+updates; `--loop keras_gan` for Keras-GAN's, which keras-gen follows: fakes
+without gradient for the discriminator, fresh noise for the generator) and,
+for the AAE, the Paperspace post's three updates per batch.
 Images are NCHW, PyTorch's native layout. Each line gives steps/s as the
 median of `--repeats` timed runs of about `--seconds` each, after warm-up.
 
@@ -73,7 +75,7 @@ def keras_gan_dcgan():
     return generator, discriminator, (1, 28, 28)
 
 
-def gan_step_function(generator, discriminator, batch_size):
+def gan_step_function(generator, discriminator, batch_size, loop="pytorch_example"):
     d_optimizer = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
     g_optimizer = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999))
     loss = nn.BCELoss()
@@ -90,7 +92,23 @@ def gan_step_function(generator, discriminator, batch_size):
         loss(discriminator(fake), ones).backward()
         g_optimizer.step()
 
-    return step
+    def keras_gan_step(real):
+        # Keras-GAN's (and keras-gen's) loop: the discriminator's fakes come
+        # from the generator in inference mode, without gradient; the
+        # generator update draws fresh noise.
+        generator.eval()
+        with torch.no_grad():
+            fake = generator(torch.randn(batch_size, 100))
+        generator.train()
+        discriminator.zero_grad()
+        d_loss = loss(discriminator(real), ones) + loss(discriminator(fake), zeros)
+        (0.5 * d_loss).backward()
+        d_optimizer.step()
+        generator.zero_grad()
+        loss(discriminator(generator(torch.randn(batch_size, 100))), ones).backward()
+        g_optimizer.step()
+
+    return keras_gan_step if loop == "keras_gan" else step
 
 
 def dense_stack(sizes, dropout_rate):
@@ -132,13 +150,13 @@ def aae_step_function(batch_size):
     return step, (784,)
 
 
-def make_step(name, batch_size):
+def make_step(name, batch_size, loop="pytorch_example"):
     if name == "aae":
         return aae_step_function(batch_size)
     generator, discriminator, image_shape = (
         mlp_gan() if name == "gan" else keras_gan_dcgan()
     )
-    return gan_step_function(generator, discriminator, batch_size), image_shape
+    return gan_step_function(generator, discriminator, batch_size, loop), image_shape
 
 
 def steps_per_second(step, batches, seconds):
@@ -153,7 +171,7 @@ def steps_per_second(step, batches, seconds):
 
 def measure(name, batch_size, args):
     torch.manual_seed(0)
-    step, image_shape = make_step(name, batch_size)
+    step, image_shape = make_step(name, batch_size, args.loop)
     batches = [torch.rand(batch_size, *image_shape) for _ in range(8)]
     if name != "aae":
         batches = [2 * batch - 1 for batch in batches]
@@ -162,6 +180,7 @@ def measure(name, batch_size, args):
     median = statistics.median(runs)
     return {
         "model": name, "framework": "pytorch_eager", "batch_size": batch_size,
+        "loop": args.loop if name != "aae" else "paperspace",
         "steps_per_second": round(median, 2),
         "steps_per_second_all": [round(run, 2) for run in runs],
         "samples_per_second": round(median * batch_size),
@@ -180,6 +199,11 @@ def main():
                         help="Instead of each model's defaults.")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--loop", choices=["pytorch_example", "keras_gan"],
+                        default="pytorch_example",
+                        help="GAN loop: the PyTorch DCGAN example's (one fake "
+                             "batch for both updates) or Keras-GAN's (fresh "
+                             "noise for the generator update), as keras-gen.")
     parser.add_argument("--output", help="Also append the JSON lines to this file.")
     args = parser.parse_args()
     for name in args.models:
