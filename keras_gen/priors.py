@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gen.validation import check_positive_int
+from keras_gen.validation import check_positive_float, check_positive_int
 
 __all__ = [
     "Categorical",
@@ -40,19 +40,6 @@ __all__ = [
     "Uniform",
     "get_prior",
 ]
-
-
-def _check_positive_float(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"`{name}` must be a positive number. Received: {name}={value!r}"
-        )
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"`{name}` must be a positive number. Received: {name}={value}"
-        )
-    return value
 
 
 def _check_finite_float(value, name):
@@ -253,7 +240,7 @@ class Gaussian(Prior):
 
     def __init__(self, latent_dim=2, std=5.0):
         super().__init__(latent_dim)
-        self.std = _check_positive_float(std, "std")
+        self.std = check_positive_float(std, "std")
 
     def _sample(self, num_samples, seed, labels):
         return self.std * keras.random.normal(
@@ -343,9 +330,9 @@ class GaussianMixture(Prior):
                 "`num_components` must be at least 2. Received: "
                 f"num_components={num_components}"
             )
-        self.radius = _check_positive_float(radius, "radius")
-        self.radial_std = _check_positive_float(radial_std, "radial_std")
-        self.tangential_std = _check_positive_float(tangential_std, "tangential_std")
+        self.radius = check_positive_float(radius, "radius")
+        self.radial_std = check_positive_float(radial_std, "radial_std")
+        self.tangential_std = check_positive_float(tangential_std, "tangential_std")
 
     @property
     def num_classes(self):

@@ -162,7 +162,7 @@ def check_positive_float(value, name):
         or value <= 0
     ):
         raise ValueError(
-            f"`{name}` must be a finite number > 0. Received: {name}={value!r}"
+            f"`{name}` must be a positive number. Received: {name}={value!r}"
         )
     return float(value)
 
@@ -177,14 +177,10 @@ def check_units(units, name):
     Returns:
         The sizes as a tuple of Python ints.
     """
-    message = (
-        f"`{name}` must be a non-empty sequence of positive integers. "
-        f"Received: {name}={units!r}"
-    )
-    if isinstance(units, (str, bytes)) or not hasattr(units, "__iter__"):
-        raise ValueError(message)
-    units = tuple(units)
-    if not units or any(
+    iterable = not isinstance(units, (str, bytes)) and hasattr(units, "__iter__")
+    if iterable:
+        units = tuple(units)
+    if not iterable or not units or any(
         isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0
         for size in units
     ):

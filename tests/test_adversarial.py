@@ -269,6 +269,12 @@ def test_compile_defaults_and_config_round_trip():
     assert clone.get_compile_config() == config
 
 
+def test_compile_names_the_argument_of_an_unknown_optimizer():
+    model = MODEL_FACTORIES["gan"]()
+    with pytest.raises(ValueError, match=r"`g_optimizer` must be a Keras optimizer.*'adamm'"):
+        model.compile(g_optimizer="adamm")
+
+
 def test_compile_rejects_a_shared_optimizer():
     model = MODEL_FACTORIES["gan"]()
     optimizer = keras.optimizers.Adam()

@@ -10,7 +10,7 @@ those variables to its value in `state`; whatever the step assigns (weights,
 optimizer slots, BatchNorm statistics, seed generator states, metrics) is
 read back from the scope as the new state. For that, every optimizer the
 step uses must be reachable from `model.optimizer.variables`
-(`keras_gen.models.adversarial.PlayerOptimizers`).
+(`keras_gen.optimizers.PlayerOptimizers`).
 
 `minimize()` differentiates the loss with respect to its own variables only,
 in a scope of its own that maps them to the values being differentiated
