@@ -22,6 +22,7 @@ import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import files
 from keras_gen import tracking
 from keras_gen.data import labelled_split, load_dataset
 
@@ -56,6 +57,9 @@ def main():
     run, args = tracking.start_run(parse_args(), job_type="aae")
     keras.utils.set_random_seed(args.seed)
     out = args.out or os.path.join("out", f"aae_{args.mode}")
+    # Found now, not when the trained model is saved; a killed run, started
+    # again with the same command, resumes from its backup under `out/backup`.
+    files.check_writable(out, "--out")
 
     # Flat vectors of 784 pixels in [0, 1], for the sigmoid decoder.
     (x_train, y_train), (x_test, y_test) = load_dataset("mnist", layout="flat")
@@ -75,6 +79,7 @@ def main():
 
     pictures = os.path.join(out, "pictures")
     picture_callbacks = [
+        callbacks.BackupAndRestore(tracking.backup_dir(out, args)),
         tracking.MetricsLogger(args.log_every_n_batches),
         callbacks.LossCurves(directory=pictures),
         callbacks.LatentSpacePlot(x_test[:5000], y_test[:5000], directory=pictures),

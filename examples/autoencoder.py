@@ -24,6 +24,7 @@ import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import files
 from keras_gen import tracking
 from keras_gen.data import load_dataset
 
@@ -50,6 +51,9 @@ def main():
     # `args` come back from the run's config: a sweep's values win over flags.
     run, args = tracking.start_run(parse_args(), job_type="autoencoder")
     keras.utils.set_random_seed(args.seed)
+    # Found now, not when the trained model is saved; a killed run, started
+    # again with the same command, resumes from its backup under `--out/backup`.
+    files.check_writable(args.out, "--out")
 
     # Flat vectors of 784 pixels in [0, 1], downloaded and cached by Keras.
     (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
@@ -72,6 +76,7 @@ def main():
         batch_size=args.batch_size,
         validation_data=(x_test,),
         callbacks=[
+            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(x_test, directory=pictures),
             # With more than 2 dimensions the codes are projected with PCA.

@@ -22,6 +22,7 @@ import numpy as np
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import files
 from keras_gen import tracking
 from keras_gen.data import load_dataset
 
@@ -52,6 +53,9 @@ def main():
     # `args` come back from the run's config: a sweep's values win over flags.
     run, args = tracking.start_run(parse_args(), job_type="denoising_autoencoder")
     keras.utils.set_random_seed(args.seed)
+    # Found now, not when the trained model is saved; a killed run, started
+    # again with the same command, resumes from its backup under `--out/backup`.
+    files.check_writable(args.out, "--out")
 
     (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
     x_train = x_train[: args.train_samples]
@@ -78,6 +82,7 @@ def main():
         # Validate on noisy inputs against clean targets.
         validation_data=(x_test_noisy, x_test),
         callbacks=[
+            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(
                 x_test_noisy, directory=pictures, key="denoised"

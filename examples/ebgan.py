@@ -30,6 +30,7 @@ import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import files
 from keras_gen import tracking
 from keras_gen.data import load_dataset
 
@@ -62,6 +63,9 @@ def main():
     # `args` come back from the run's config: a sweep's values win over flags.
     run, args = tracking.start_run(parse_args(), job_type="ebgan")
     keras.utils.set_random_seed(args.seed)
+    # Found now, not when the trained model is saved; a killed run, started
+    # again with the same command, resumes from its backup under `--out/backup`.
+    files.check_writable(args.out, "--out")
 
     # Digits as 28x28x1 images in [-1, 1], the range of the tanh outputs;
     # the energies (mean squared errors) then lie in [0, 4].
@@ -92,6 +96,7 @@ def main():
         epochs=args.epochs,
         batch_size=args.batch_size,
         callbacks=[
+            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(  # the same 25 noise vectors every time
                 num_samples=25, columns=5, every_n_epochs=args.gen_interval,

@@ -27,6 +27,7 @@ import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import files
 from keras_gen import tracking
 from keras_gen.data import load_dataset
 from keras_gen.evaluation import SampleQuality
@@ -59,6 +60,9 @@ def main():
     # `args` come back from the run's config: a sweep's values win over flags.
     run, args = tracking.start_run(parse_args(), job_type="gan")
     keras.utils.set_random_seed(args.seed)
+    # Found now, not when the trained model is saved; a killed run, started
+    # again with the same command, resumes from its backup under `--out/backup`.
+    files.check_writable(args.out, "--out")
 
     # Digits as 28x28x1 images scaled to [-1, 1], the range of the
     # generator's tanh. Keras downloads MNIST once and caches it.
@@ -95,6 +99,7 @@ def main():
         epochs=args.epochs,
         batch_size=args.batch_size,
         callbacks=[
+            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
             *quality,
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(

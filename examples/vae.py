@@ -23,6 +23,7 @@ import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import files
 from keras_gen import tracking
 from keras_gen.data import load_dataset
 
@@ -51,6 +52,9 @@ def main():
     # `args` come back from the run's config: a sweep's values win over flags.
     run, args = tracking.start_run(parse_args(), job_type="vae")
     keras.utils.set_random_seed(args.seed)
+    # Found now, not when the trained model is saved; a killed run, started
+    # again with the same command, resumes from its backup under `--out/backup`.
+    files.check_writable(args.out, "--out")
 
     # Flat vectors of 784 pixels in [0, 1]; Keras downloads the dataset on
     # first use and caches it in $KERAS_HOME/datasets (~/.keras/datasets).
@@ -72,6 +76,7 @@ def main():
     # `--out/pictures` (or logs to W&B when a run is active).
     pictures = os.path.join(args.out, "pictures")
     picture_callbacks = [
+        callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
         tracking.MetricsLogger(args.log_every_n_batches),
         callbacks.ReconstructionLogger(x_test, directory=pictures),
         callbacks.LatentSpacePlot(x_test, y_test, directory=pictures),

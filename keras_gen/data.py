@@ -32,9 +32,12 @@ cp fashion-mnist/*.gz ~/.keras/datasets/fashion-mnist/
 When a file is missing and cannot be downloaded, `load_dataset()` raises
 `DatasetUnavailableError` naming the files and the directory, and removes every
 file the failed download left behind, so that a truncated file is never taken
-for a cached one later.
+for a cached one later. A cached file that is damaged (empty, truncated) is
+renamed to `<name>.damaged` with the same error saying so, so that the next
+call downloads it afresh.
 """
 
+import gzip
 import numbers
 import operator
 import os
@@ -264,10 +267,21 @@ def _load_raw(name):
             for file_name in spec["files"]
             if not os.path.exists(os.path.join(directory, file_name))
         ]
-        # With every file in place the failure is not about the cache (for
-        # example a corrupt cached file or Ctrl-C): let it through unchanged.
-        if not missing or not isinstance(error, Exception):
-            raise
+        if not isinstance(error, Exception):
+            raise  # Ctrl-C: let it through unchanged.
+        if not missing:
+            # Every file is in place, so one of them is damaged (an empty or
+            # truncated copy): move it aside, so the next call downloads it
+            # afresh instead of failing the same way.
+            damaged = [
+                path for path in (os.path.join(directory, f) for f in spec["files"])
+                if not _readable(path)
+            ]
+            if not damaged:
+                raise
+            raise DatasetUnavailableError(
+                _damaged_message(spec, [_move_aside(path) for path in damaged], error)
+            ) from error
         found_bad_mnist = (
             name == "mnist" and os.path.join(directory, "mnist.npz") in before
         )
@@ -275,6 +289,42 @@ def _load_raw(name):
             spec, directory, datasets_dir, keras_home, missing, found_bad_mnist
         )
         raise DatasetUnavailableError(message) from error
+
+
+def _readable(path):
+    """Whether a cached dataset file reads whole (gzip or `.npz`)."""
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path) as f:
+                return len(f.read()) > 16  # More than an IDX header.
+        with np.load(path) as arrays:
+            return all(arrays[key].size for key in arrays.files)
+    except Exception:  # Any failure to read is damage.
+        return False
+
+
+def _move_aside(path):
+    """Renames a damaged file to `<path>.damaged[-N]`; returns `(path, new path)`."""
+    target, number = f"{path}.damaged", 1
+    while os.path.exists(target):
+        number += 1
+        target = f"{path}.damaged-{number}"
+    os.replace(path, target)
+    return path, target
+
+
+def _damaged_message(spec, moved, error):
+    lines = [
+        f"Could not load the {spec['title']} dataset: cached files are damaged "
+        f"(empty or truncated; {type(error).__name__}: {error}). Moved aside:"
+    ]
+    lines += [f"    {path} -> {target}" for path, target in moved]
+    lines.append(
+        "The next call downloads them again; offline, put good copies at "
+        "those paths (see keras_gen.data's docstring). Delete the moved "
+        "files once you no longer need them."
+    )
+    return "\n".join(lines)
 
 
 def _find_keras_home():
@@ -462,7 +512,139 @@ def make_semi_supervised_dataset(
     )
 
 
-class SemiSupervisedBatches(keras.utils.PyDataset):
+class IndexedBatches(keras.utils.PyDataset):
+    """A `PyDataset` whose batch `i` of epoch `e` is a pure function of `(seed, e, i)`.
+
+    The base of `ArrayBatches` and `SemiSupervisedBatches`. Batches can be
+    read in any order, from several threads and twice over, and epoch `e`
+    shuffles the same way in every process: a run resumed at epoch `e` sees
+    the batches an uninterrupted run sees there. Subclasses give
+    `__len__()`, `batch(epoch, index)` and `element_spec()`.
+
+    Attributes:
+        epoch: The epoch whose batches `dataset[i]` returns, from 0;
+            `on_epoch_end()` moves to the next one. `fit()` calls it after
+            each epoch and once before the first, so `fit(epochs=2)` trains
+            on epochs 1 and 2 and leaves `epoch` at 3; a second `fit()`
+            goes on with new shufflings.
+        seed: The seed of the shuffling.
+        shuffle: Whether to shuffle.
+    """
+
+    # Permutations kept, the least recently used dropped first: a batch
+    # reads one epoch's order and at most two passes of a second stream.
+    _CACHE_SIZE = 8
+
+    def __init__(self, shuffle=True, seed=0):
+        # Keras' defaults: one worker, batches made in the calling thread.
+        super().__init__()
+        if seed is None:
+            seed = np.random.SeedSequence().entropy
+        elif (
+            isinstance(seed, bool)
+            or not isinstance(seed, numbers.Integral)
+            or seed < 0
+        ):
+            raise ValueError(
+                "`seed` must be a non-negative integer or None. Received: "
+                f"seed={seed!r}"
+            )
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.epoch = 0
+        self._lock = threading.Lock()
+        self._orders = {}
+
+    def __getitem__(self, index):
+        index = operator.index(index)
+        num_batches = len(self)
+        if index < 0:
+            index += num_batches
+        if not 0 <= index < num_batches:
+            raise IndexError(
+                f"Batch index out of range: {index} (the epoch has "
+                f"{num_batches} batches)"
+            )
+        # Read `epoch` once: another thread may end the epoch.
+        return self.batch(self.epoch, index)
+
+    def on_epoch_end(self):
+        """Moves on to the next epoch's shuffling."""
+        self.epoch += 1
+
+    def permutation(self, size, stream, *key):
+        """A permutation of `range(size)`, a pure function of `(seed, stream, *key)`."""
+        if not self.shuffle:
+            return np.arange(size)
+        key = (stream, *key)
+        with self._lock:
+            order = self._orders.pop(key, None)
+            if order is not None:
+                self._orders[key] = order  # The newest again.
+        if order is None:
+            # A NumPy generator of its own for each key.
+            rng = np.random.default_rng(
+                np.random.SeedSequence(self.seed, spawn_key=key)
+            )
+            order = rng.permutation(size)
+            with self._lock:
+                self._orders[key] = order
+                while len(self._orders) > self._CACHE_SIZE:
+                    del self._orders[next(iter(self._orders))]  # The oldest.
+        return order
+
+
+class ArrayBatches(IndexedBatches):
+    """In-memory arrays in batches, shuffled anew every epoch from `(seed, epoch)`.
+
+    keras-gen models feed `fit()` arrays this way rather than through Keras'
+    array route, which (TensorFlow backend, seeded) repeats one order every
+    epoch and (other backends) draws from NumPy's global state, so that a
+    resumed run could not see an uninterrupted run's batches.
+
+    Args:
+        x: Array of inputs, one example per row.
+        y: Optional array of targets or labels, as long as `x`.
+        batch_size: Examples per batch; the last batch may be smaller.
+        shuffle: Whether to shuffle the rows each epoch.
+        seed: Non-negative integer seed of the shuffling.
+
+    Elements: `(x,)` or `(x, y)` batches of NumPy arrays, as Keras' array
+    route gives them.
+    """
+
+    def __init__(self, x, y=None, batch_size=32, shuffle=True, seed=0):
+        super().__init__(shuffle=shuffle, seed=seed)
+        self.batch_size = validation.check_positive_int(batch_size, "batch_size")
+        self.arrays = tuple(_as_floatx(a) for a in ((x,) if y is None else (x, y)))
+        if y is not None and len(y) != len(x):
+            raise ValueError(
+                "`x` and `y` must hold the same number of examples. Received: "
+                f"len(x)={len(x)}, len(y)={len(y)}"
+            )
+
+    def __len__(self):
+        return -(-len(self.arrays[0]) // self.batch_size)
+
+    def batch(self, epoch, index):
+        """Batch `index` of epoch `epoch`: a tuple of arrays."""
+        order = self.permutation(len(self.arrays[0]), 0, epoch)
+        rows = order[index * self.batch_size : (index + 1) * self.batch_size]
+        return tuple(array[rows] for array in self.arrays)
+
+    def element_spec(self):
+        """A tuple of `(shape, dtype)`, the batch axis `None`."""
+        return tuple(((None, *a.shape[1:]), a.dtype.name) for a in self.arrays)
+
+
+def _as_floatx(array):
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.floating):
+        return array.astype(keras.config.floatx(), copy=False)
+    return array
+
+
+class SemiSupervisedBatches(IndexedBatches):
     """The batches of `make_semi_supervised_dataset()`, a Keras `PyDataset`.
 
     See `make_semi_supervised_dataset()` for the arguments and the elements.
@@ -472,17 +654,8 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
     sequence of permutations of the labelled set (one per pass), cut into
     `labelled_batch_size` pieces, restarting with each epoch.
 
-    Attributes:
-        epoch: The epoch whose batches `dataset[i]` returns, from 0;
-            `on_epoch_end()` moves to the next one. `fit()` calls it after
-            each epoch and once before the first, so `fit(epochs=2)` trains
-            on epochs 1 and 2 and leaves `epoch` at 3; a second `fit()`
-            goes on with new shufflings.
+    See `IndexedBatches` for `epoch`, `seed` and `shuffle`.
     """
-
-    # Permutations kept per dataset: a few epochs' unlabelled orders and
-    # a few labelled passes (a batch spans at most two of them).
-    _CACHE_SIZE = 4
 
     def __init__(
         self,
@@ -495,8 +668,7 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
         shuffle=True,
         seed=0,
     ):
-        # Keras' defaults: one worker, batches made in the calling thread.
-        super().__init__()
+        super().__init__(shuffle=shuffle, seed=seed)
         batch_size = validation.check_positive_int(batch_size, "batch_size")
         num_classes = validation.check_num_classes(num_classes)
         x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled")
@@ -517,45 +689,15 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
                 f"examples, {len(x_labelled)}. Received: "
                 f"labelled_batch_size={labelled_batch_size}"
             )
-        if seed is None:
-            seed = np.random.SeedSequence().entropy
-        elif (
-            isinstance(seed, bool)
-            or not isinstance(seed, numbers.Integral)
-            or seed < 0
-        ):
-            raise ValueError(
-                "`seed` must be a non-negative integer or None. Received: "
-                f"seed={seed!r}"
-            )
         self.x_unlabelled = x_unlabelled
         self.x_labelled = x_labelled
         self.y_labelled = y_labelled
         self.batch_size = batch_size
         self.labelled_batch_size = labelled_batch_size
         self.num_classes = num_classes
-        self.shuffle = bool(shuffle)
-        self.seed = int(seed)
-        self.epoch = 0
-        self._lock = threading.Lock()
-        self._unlabelled_orders = {}
-        self._labelled_orders = {}
 
     def __len__(self):
         return -(-len(self.x_unlabelled) // self.batch_size)
-
-    def __getitem__(self, index):
-        index = operator.index(index)
-        num_batches = len(self)
-        if index < 0:
-            index += num_batches
-        if not 0 <= index < num_batches:
-            raise IndexError(
-                f"Batch index out of range: {index} (the epoch has "
-                f"{num_batches} batches)"
-            )
-        # Read `epoch` once: another thread may end the epoch.
-        return self.batch(self.epoch, index)
 
     def batch(self, epoch, index):
         """Batch `index` of epoch `epoch`, a pure function of `(seed, epoch, index)`.
@@ -585,10 +727,6 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
             "y_labelled": ((self.labelled_batch_size,), "int32"),
         }
 
-    def on_epoch_end(self):
-        """Moves on to the next epoch's shuffling."""
-        self.epoch += 1
-
     def __repr__(self):
         return (
             f"<{type(self).__name__}: {len(self)} batches of "
@@ -612,31 +750,10 @@ class SemiSupervisedBatches(keras.utils.PyDataset):
         return rows
 
     def _unlabelled_order(self, epoch):
-        return self._cached_permutation(
-            self._unlabelled_orders, (epoch,), len(self.x_unlabelled), stream=0
-        )
+        return self.permutation(len(self.x_unlabelled), 0, epoch)
 
     def _labelled_order(self, epoch, pass_):
-        return self._cached_permutation(
-            self._labelled_orders, (epoch, pass_), len(self.x_labelled), stream=1
-        )
-
-    def _cached_permutation(self, cache, key, size, stream):
-        if not self.shuffle:
-            return np.arange(size)
-        with self._lock:
-            order = cache.get(key)
-        if order is None:
-            # A NumPy generator of its own for each (stream, epoch, pass).
-            rng = np.random.default_rng(
-                np.random.SeedSequence(self.seed, spawn_key=(stream, *key))
-            )
-            order = rng.permutation(size)
-            with self._lock:
-                cache[key] = order
-                while len(cache) > self._CACHE_SIZE:
-                    del cache[next(iter(cache))]  # The oldest.
-        return order
+        return self.permutation(len(self.x_labelled), 1, epoch, pass_)
 
 
 def _check_inputs(x, name, input_shape=None):
@@ -648,5 +765,7 @@ def _check_inputs(x, name, input_shape=None):
     if input_shape is None:
         input_shape = x.shape[1:]
     validation.check_data(x, name, tuple(input_shape))
-    validation.check_unit_interval(x, name)
+    validation.check_value_range(
+        x, name, (0.0, 1.0), "the decoder ends in a sigmoid"
+    )
     return np.asarray(x, dtype="float32")

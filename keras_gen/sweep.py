@@ -45,6 +45,7 @@ import warnings
 
 import yaml
 
+from keras_gen import files
 from keras_gen import tracking
 
 DEFAULT_COMMAND = ["${env}", "${interpreter}", "${program}", "${args}"]
@@ -312,8 +313,10 @@ class LocalSweep:
                 it as killed.
         """
         os.makedirs(self.directory, exist_ok=True)
-        with open(os.path.join(self.directory, "config.yaml"), "w") as f:
-            yaml.safe_dump(dict(self.config), f, sort_keys=False)
+        files.write_text(
+            os.path.join(self.directory, "config.yaml"),
+            yaml.safe_dump(dict(self.config), sort_keys=False),
+        )
         failures = 0
         while count is None or len(self.results) < count:
             params = self.next_params()
@@ -339,8 +342,7 @@ class LocalSweep:
         _write_param_file(param_path, params)
         command = self.config.get("command") or DEFAULT_COMMAND
         if any("${args_json_file}" in str(part) for part in command):
-            with open(json_path, "w") as f:  # Only when used, as the agent.
-                json.dump(params, f)
+            files.write_json(json_path, params)  # Only when used, as the agent.
         env = self._run_env(result.run_id, param_path)
         command = expand_command(
             command, params, self.config.get("program"), self.interpreter,
@@ -409,19 +411,16 @@ class LocalSweep:
         )
 
     def _save_results(self):
-        path = os.path.join(self.directory, "results.json")
-        with open(path + ".tmp", "w") as f:
-            json.dump(
-                {
-                    "sweep_id": self.sweep_id,
-                    "method": self.config.get("method"),
-                    "metric": self.config.get("metric"),
-                    "runs": [result.to_dict() for result in self.results],
-                },
-                f,
-                indent=2,
-            )
-        os.replace(path + ".tmp", path)  # Never a half-written file.
+        files.write_json(
+            os.path.join(self.directory, "results.json"),
+            {
+                "sweep_id": self.sweep_id,
+                "method": self.config.get("method"),
+                "metric": self.config.get("metric"),
+                "runs": [result.to_dict() for result in self.results],
+            },
+            indent=2,
+        )
 
     def best(self):
         """The finished run with the best metric, or None."""
@@ -472,8 +471,7 @@ def _write_param_file(path, params):
         {name: {"value": value} for name, value in params.items()},
         default_flow_style=False, sort_keys=False,
     )
-    with open(path, "w") as f:
-        f.write("wandb_version: 1\n\n" + body)
+    files.write_text(path, "wandb_version: 1\n\n" + body)
 
 
 def _start(command, env):

@@ -36,6 +36,7 @@ Keys logged to a run (stable; the W&B UI and `keras-gen sweep` rely on them):
 
 import argparse
 import glob
+import hashlib
 import json
 import netrc
 import os
@@ -47,6 +48,7 @@ import urllib.parse
 import keras
 import numpy as np
 
+from keras_gen import files
 from keras_gen.callbacks.sink import active_wandb_run
 from keras_gen.validation import check_positive_int
 
@@ -226,7 +228,8 @@ def save_model(model, path, run=None):
 
     The copy goes to `run.dir` (uploaded with the run, now or at `wandb
     sync`), so that every run of a sweep keeps its own model even when they
-    all write the same `path`.
+    all write the same `path`. Both are written atomically: a kill during
+    the save leaves the previous file.
 
     Args:
         model: A Keras model.
@@ -236,15 +239,33 @@ def save_model(model, path, run=None):
     Returns:
         The list of paths written.
     """
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    model.save(path)
+    files.save_model(model, path)  # A kill mid-save keeps the old file.
     paths = [path]
     if run is not None:
         copy = os.path.join(run.dir, os.path.basename(path))
-        shutil.copyfile(path, copy)
+        with files.atomic_path(copy) as temporary:
+            shutil.copyfile(path, temporary)
         run.save(copy, base_path=run.dir, policy="now")
         paths.append(copy)
     return paths
+
+
+def backup_dir(out, args):
+    """Where an example backs up its training: a folder per set of arguments.
+
+    `out/backup/<digest of args>`: the same command, started again after a
+    kill, resumes from its backup; a run with other arguments (a sweep's
+    next run) starts afresh instead of resuming another run's training.
+
+    Args:
+        out: The example's output folder.
+        args: Its `argparse.Namespace` (after `start_run()`).
+
+    Returns:
+        The folder for `keras_gen.callbacks.BackupAndRestore`.
+    """
+    text = json.dumps(vars(args), sort_keys=True, default=str)
+    return os.path.join(out, "backup", hashlib.sha256(text.encode()).hexdigest()[:12])
 
 
 def finish_run(run, summary=None):

@@ -201,15 +201,36 @@ def check_num_classes(num_classes):
     return num_classes
 
 
-def check_unit_interval(x, name):
-    """Checks that in-memory data lies in [0, 1], as binary cross-entropy needs."""
+def check_value_range(x, name, value_range, reason):
+    """Checks that in-memory data lies in `value_range`, as the model needs.
+
+    Data for a tanh output (`(-1, 1)`) whose values run from exactly 0 to at
+    most 1 is refused too: it is almost surely pixels scaled to [0, 1].
+
+    Args:
+        x: A NumPy array or tensor.
+        name: The argument name used in the error message.
+        value_range: `(low, high)`, `(0, 1)` or `(-1, 1)`.
+        reason: Why the model needs that range, e.g. "the decoder ends in a
+            sigmoid".
+
+    Returns:
+        `x`, unchanged.
+    """
+    low, high = (float(bound) for bound in value_range)
     values = np.asarray(x)
-    low, high = values.min(), values.max()
-    if low < 0 or high > 1:
+    seen_low, seen_high = float(values.min()), float(values.max())
+    # Pixels scaled to [0, 1] (black is exactly 0) where [-1, 1] is needed.
+    looks_unit = low < 0 and seen_low == 0 and seen_high <= 1
+    if seen_low < low or seen_high > high or looks_unit:
+        if low == 0:
+            fix = "`x / 255`"
+        else:
+            fix = "`x / 127.5 - 1` (or `2 * x - 1` for data in [0, 1])"
         raise ValueError(
-            f"`{name}` must hold values in [0, 1]: the decoder ends in a sigmoid "
-            "and the reconstruction loss is binary cross-entropy (load the data "
-            "with keras_gen.data.load_dataset(value_range=(0, 1))). Received: "
-            f"{name} with values from {low} to {high}"
+            f"`{name}` must hold values in [{low:g}, {high:g}]: {reason}. Scale "
+            f"raw 0-255 pixels with {fix}, or load them with keras_gen.data."
+            f"load_dataset(value_range=({low:g}, {high:g})). Received: {name} "
+            f"with values from {seen_low:g} to {seen_high:g}"
         )
     return x

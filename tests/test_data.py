@@ -400,12 +400,16 @@ def test_offline_fashion_mnist_lists_every_file_and_leaves_nothing(
     assert result["leftovers"] == []
 
 
-def test_corrupt_cached_file_is_reported_as_is_and_kept(offline_results):
-    # Every file is cached, so nothing downloads: the gzip error must surface
-    # unchanged and the user's files must not be deleted.
+def test_damaged_cached_files_are_moved_aside_with_a_clear_error(offline_results):
+    # Every file is cached, so nothing downloads: the damaged files are
+    # renamed (never deleted) and the error names each, so the next call
+    # downloads them afresh instead of failing the same way.
     result = offline_results["fashion_corrupt_cache"]
-    assert result["error"] not in (None, "DatasetUnavailableError")
+    assert result["error"] == "DatasetUnavailableError"
     assert result["calls"] == []
+    assert "cached files are damaged" in result["message"]
+    for name in FASHION_FILES:
+        assert f"fashion-mnist/{name} -> " in result["message"]
     assert result["leftovers"] == ["fashion-mnist"] + [
-        "fashion-mnist/" + name for name in sorted(FASHION_FILES)
+        "fashion-mnist/" + name + ".damaged" for name in sorted(FASHION_FILES)
     ]

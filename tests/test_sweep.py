@@ -26,9 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 SWEEPS = sorted((REPO / "sweeps").glob("*.yaml"))
 
 # A program that logs `score = 10 * x`, fails for x == 2 and sleeps for
-# x == 9 (to be interrupted).
+# x == 9 (to be interrupted), once it has said so with a file `sleeping`
+# next to itself.
 STUB = """
-import argparse, sys, time
+import argparse, pathlib, sys, time
 import wandb
 
 parser = argparse.ArgumentParser()
@@ -38,6 +39,7 @@ x = run.config.x
 if x == 2:
     sys.exit("x == 2 is not allowed")
 if x == 9:
+    pathlib.Path(sys.argv[0]).with_name("sleeping").touch()
     time.sleep(120)
 run.log({"score": 10 * x})
 run.log({"score": 10 * x + 1})
@@ -218,16 +220,15 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(wandb_env, capsys):
     sweep_dir = wandb_env / "wandb_dir" / "wandb" / "sweep-ctrlc001"
 
     def interrupt_second_run():
-        # Once the second run (x == 9, sleeping) has started, press Ctrl-C.
-        deadline = time.monotonic() + 120
+        # Once the second run (x == 9) has started its W&B run and sleeps,
+        # press Ctrl-C. A condition, not a fixed wait: W&B's service can
+        # take long to start on a busy machine.
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            results = sweep_dir / "results.json"
-            if results.exists() and len(json.loads(results.read_text())["runs"]) == 1:
-                if len(list(sweep_dir.glob("config-*.yaml"))) == 2:
-                    time.sleep(2)  # Let it reach wandb.init and sleep.
-                    os.kill(os.getpid(), signal.SIGINT)
-                    return
-            time.sleep(0.1)
+            if (wandb_env / "sleeping").exists():
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.05)
 
     presser = threading.Thread(target=interrupt_second_run, daemon=True)
     presser.start()

@@ -11,9 +11,10 @@ code per backend. All of it lives in this package, one module per backend
   of the backend run their stateful `train_step(data)` (on JAX it threads the
   state Keras passes through a `keras.StatelessScope`; elsewhere it adds
   nothing);
-- `training_data(batches, steps_per_epoch)`: the fastest way to feed the
-  semi-supervised batches (`keras_gen.SemiSupervisedBatches`) to `fit()` on
-  this backend: `(data, callbacks)` for `fit()`.
+- `training_data(batches, steps_per_epoch)`: the fastest way to feed
+  indexed batches (`keras_gen.data.ArrayBatches`,
+  `keras_gen.SemiSupervisedBatches`) to `fit()` on this backend:
+  `(data, callbacks)` for `fit()`.
 
 Everything else in keras-gen uses `keras.ops` and `keras.random` only.
 """

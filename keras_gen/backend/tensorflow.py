@@ -49,38 +49,40 @@ def training_data(batches, steps_per_epoch):
     start from, and a callback moves `batches.epoch` on as Keras would.
 
     Args:
-        batches: A `keras_gen.SemiSupervisedBatches` (any `PyDataset` with
-            `batch(epoch, index)`, `element_spec()`, `epoch` and
-            `on_epoch_end()`).
+        batches: A `keras_gen.data.IndexedBatches` (`ArrayBatches`,
+            `SemiSupervisedBatches`): a `PyDataset` with `batch(epoch,
+            index)`, `element_spec()`, `epoch` and `on_epoch_end()`.
         steps_per_epoch: Elements taken from each epoch (a multiple of
             `steps_per_execution`, so every execution is whole).
 
     Returns:
-        `(dataset, callbacks)`: a prefetched `tf.data.Dataset` of dicts of
-        tensors, and the callbacks to add to `fit()`.
+        `(dataset, callbacks)`: a prefetched `tf.data.Dataset` of the
+        batches' structure (dicts or tuples of tensors), and the callbacks to
+        add to `fit()`.
     """
     batches.on_epoch_end()  # As Keras does before the first epoch.
     first_epoch = batches.epoch
     num_batches = len(batches)
     spec = batches.element_spec()
-    names = list(spec)
+    # A dict or a tuple of `(shape, dtype)`.
+    names = list(spec) if isinstance(spec, dict) else list(range(len(spec)))
 
     def make_batch(position):
         epoch, index = divmod(int(position), steps_per_epoch)
         batch = batches.batch(first_epoch + epoch, index % num_batches)
         return [batch[name] for name in names]
 
-    def to_dict(position):
+    def to_element(position):
         arrays = tf.numpy_function(
             make_batch, [position], [spec[name][1] for name in names],
             stateful=False,
         )
         for array, name in zip(arrays, names):
             array.set_shape(spec[name][0])
-        return dict(zip(names, arrays))
+        return dict(zip(names, arrays)) if isinstance(spec, dict) else tuple(arrays)
 
     # `map()` keeps the order; `prefetch()` makes the next batches meanwhile.
-    dataset = tf.data.Dataset.range(2**62).map(to_dict).prefetch(tf.data.AUTOTUNE)
+    dataset = tf.data.Dataset.range(2**62).map(to_element).prefetch(tf.data.AUTOTUNE)
     return dataset, [_NextEpoch(batches)]
 
 

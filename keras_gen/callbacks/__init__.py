@@ -1,10 +1,13 @@
-"""Keras callbacks that picture generative models while they train.
+"""Keras callbacks for generative models.
 
-Each callback draws a `uint8` picture every `every_n_epochs` epochs (and at
-the end of training) and hands it to an `ImageSink`, which logs it to the
-active W&B run if there is one and writes a PNG file otherwise.
+The picture callbacks draw a `uint8` picture every `every_n_epochs` epochs
+(and at the end of training) and hand it to an `ImageSink`, which logs it to
+the active W&B run if there is one and writes a PNG file otherwise.
+`BackupAndRestore` makes atomic backups a killed run resumes from exactly;
+`StopOnNaN` ends training with an error at the first non-finite loss.
 """
 
+from keras_gen.callbacks.backup import BackupAndRestore
 from keras_gen.callbacks.base import ImageGridCallback, PictureCallback
 from keras_gen.callbacks.images import (
     as_images,
@@ -15,20 +18,24 @@ from keras_gen.callbacks.images import (
 from keras_gen.callbacks.latent_manifold import LatentManifold
 from keras_gen.callbacks.latent_space import LatentSpacePlot, project
 from keras_gen.callbacks.loss_curves import LossCurves
+from keras_gen.callbacks.nan_guard import NonFiniteLossError, StopOnNaN
 from keras_gen.callbacks.reconstructions import ReconstructionLogger
 from keras_gen.callbacks.sample_grid import SampleGrid
 from keras_gen.callbacks.sink import ImageSink, active_wandb_run
 from keras_gen.callbacks.style_grid import StyleGrid
 
 __all__ = [
+    "BackupAndRestore",
     "ImageGridCallback",
     "ImageSink",
     "LatentManifold",
     "LatentSpacePlot",
     "LossCurves",
+    "NonFiniteLossError",
     "PictureCallback",
     "ReconstructionLogger",
     "SampleGrid",
+    "StopOnNaN",
     "StyleGrid",
     "active_wandb_run",
     "as_images",

@@ -5,6 +5,8 @@ import sys
 
 import numpy as np
 
+from keras_gen import files
+
 DEFAULT_DIRECTORY = "pictures"
 
 
@@ -97,12 +99,12 @@ class ImageSink:
             path = os.path.join(self.directory, f"{key}.png")
         else:
             path = os.path.join(self.directory, key, f"epoch_{int(epoch):04d}.png")
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         if image.ndim == 2:
             # `imsave` colormaps 2-D arrays (viridis, auto-contrast): equal RGB
             # channels keep the gray levels exact instead.
             image = np.repeat(image[..., np.newaxis], 3, axis=-1)
-        imsave(path, image)
+        with files.atomic_path(path) as temporary:
+            imsave(temporary, image, format="png")
         return path
 
     def get_config(self):

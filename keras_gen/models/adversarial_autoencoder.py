@@ -17,7 +17,6 @@ from keras_gen.validation import (
     check_non_negative_float,
     check_positive_int,
     check_shape,
-    check_unit_interval,
     check_units,
     is_array_like,
 )
@@ -460,14 +459,11 @@ class AdversarialAutoencoder(AdversarialModel):
             )
 
     def _check_batch(self, x, name):
-        if name == "y":
-            # Ignored without classes; integer labels with them.
-            if self.num_classes is not None and is_array_like(x):
-                priors.check_label_array(x, "y", self.num_classes)
-            return
-        if is_array_like(x):
-            check_data(x, name, self.input_shape)
-            check_unit_interval(x, name)
+        if name != "y":
+            return super()._check_batch(x, name)
+        # `y`: ignored without classes; integer labels with them.
+        if self.num_classes is not None and is_array_like(x):
+            priors.check_label_array(x, "y", self.num_classes)
 
     def one_hot(self, labels, num_examples=None, name="labels"):
         """Checks integer labels and returns their float32 one-hot vectors."""

@@ -124,6 +124,10 @@ class GAN(GaussianPrior, AdversarialModel):
         **kwargs: Base model arguments such as `name`.
     """
 
+    # Real images share the range of the generator's tanh output.
+    value_range = (-1.0, 1.0)
+    value_range_reason = "the generator ends in a tanh, so real images share its range"
+
     network_names = ("generator", "discriminator")
 
     def __init__(

@@ -17,7 +17,6 @@ print(model.classification_error(x_test, y_test))
 ```
 """
 
-import inspect
 
 import keras
 import numpy as np
@@ -304,33 +303,29 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
                 "make_semi_supervised_dataset(x_unlabelled, x_labelled, "
                 f"y_labelled). Received: x of shape {tuple(x.shape)}"
             )
+        if isinstance(x, SemiSupervisedBatches) and x.num_classes != self.num_classes:
+            raise ValueError(
+                f"The dataset's labels have {x.num_classes} classes but the "
+                f"model has num_classes={self.num_classes}: pass "
+                f"num_classes={self.num_classes} to make_semi_supervised_dataset(), "
+                "or build the model with the dataset's number of classes. "
+                f"Received: x={x!r}"
+            )
+        if (
+            isinstance(x, SemiSupervisedBatches)
+            and tuple(x.x_unlabelled.shape[1:]) != tuple(self.input_shape)
+        ):
+            raise ValueError(
+                f"The dataset's inputs have shape {tuple(x.x_unlabelled.shape[1:])} "
+                f"but the model takes input_shape={tuple(self.input_shape)}: "
+                "reshape them (e.g. x.reshape(len(x), -1) for flat vectors) "
+                "before make_semi_supervised_dataset(), or build the model "
+                f"with their shape. Received: x={x!r}"
+            )
         # The dataset shuffles itself, seeded; Keras would only reorder its
-        # batches, unseeded.
+        # batches, unseeded. `GenerativeModel.fit()` feeds it by epoch.
         kwargs.setdefault("shuffle", False)
-        if isinstance(x, SemiSupervisedBatches):
-            return self._fit_on_batches(x, *args, **kwargs)
         return super().fit(x, y, *args, **kwargs)
-
-    def _fit_on_batches(self, batches, *args, **kwargs):
-        """`fit()` on the batches, fed the backend's fastest way.
-
-        See `keras_gen.backend.training_data`: on TensorFlow an endless
-        `tf.data` pipeline of the same batches, elsewhere Keras' `PyDataset`
-        route.
-        """
-        arguments = inspect.signature(keras.Model.fit).bind(
-            self, batches, *args, **kwargs
-        ).arguments
-        del arguments["self"]
-        steps = arguments.get("steps_per_epoch") or len(batches)
-        # Keras runs whole executions: an epoch takes a multiple of them.
-        per_execution = self.steps_per_execution or 1
-        arguments["x"], callbacks = backend.training_data(
-            batches, -(-steps // per_execution) * per_execution
-        )
-        arguments["steps_per_epoch"] = steps
-        arguments["callbacks"] = [*(arguments.get("callbacks") or []), *callbacks]
-        return super().fit(**arguments)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         if is_array_like(x) and not is_array_like(y):

@@ -1,0 +1,111 @@
+"""Writing files so that a kill at any moment never leaves a broken one.
+
+Every file keras-gen writes (models, backups, pictures, sweep records) goes
+through `atomic_path()`: it is written to a temporary file in the same folder
+and renamed into place once complete. A rename within one file system is
+atomic, so a reader (or a restarted run) sees either the old file or the new
+one, never a half-written one.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path to write; moves it to `path` when the block ends.
+
+    The temporary file sits next to `path` (same folder, same suffix, so
+    writers that pick a format from the name keep working). If the block
+    raises, the temporary file is removed and `path` is left as it was.
+
+    Args:
+        path: The final path. Its folder is created if missing.
+
+    Yields:
+        The temporary path to write.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    # `.keras`, `.weights.h5`, `.png`: keep the whole suffix after the stem.
+    stem, dot, suffix = name.partition(".")
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{stem}.", suffix=f".tmp{dot}{suffix}", dir=folder
+    )
+    os.close(handle)
+    try:
+        yield temporary
+        _fsync(temporary)
+        os.replace(temporary, path)
+        _fsync_folder(folder)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def write_text(path, text):
+    """Writes `text` to `path` atomically."""
+    with atomic_path(path) as temporary:
+        with open(temporary, "w") as f:
+            f.write(text)
+
+
+def write_json(path, value, **kwargs):
+    """Writes `value` as JSON to `path` atomically (`kwargs` go to `json.dump`)."""
+    write_text(path, json.dumps(value, **kwargs))
+
+
+def save_model(model, path):
+    """Saves `model` to `path` (`.keras`) atomically; returns `path`."""
+    with atomic_path(path) as temporary:
+        model.save(temporary)
+    return path
+
+
+def check_writable(folder, name="out"):
+    """Checks that files can be written in `folder`, creating it if missing.
+
+    Called before training, so that a missing permission is found before
+    hours of work rather than when the model is saved.
+
+    Args:
+        folder: The output folder.
+        name: The argument name used in the error message.
+
+    Returns:
+        `folder`.
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(handle)
+        os.remove(probe)
+    except OSError as error:
+        raise ValueError(
+            f"`{name}` must be a folder keras-gen can write to (the model, "
+            "pictures and backups go there); pass another one, or fix its "
+            f"permissions. Received: {name}={os.fspath(folder)!r} ({error})"
+        ) from None
+    return folder
+
+
+def _fsync(path):
+    # Flush the file's data to disk before the rename makes it visible.
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_folder(folder):
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:  # Not possible on every system (e.g. Windows).
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
