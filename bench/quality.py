@@ -64,6 +64,7 @@ import numpy as np
 import keras_gen
 from keras_gen import evaluation
 from keras_gen.data import labelled_split, load_dataset
+from keras_gen.models import semi_supervised_adversarial_autoencoder as semi
 
 from timing import EpochTimer
 
@@ -75,7 +76,7 @@ SPECS = {
         "datasets": ("mnist",), "epochs": 20, "batch_size": 128,
         "layout": "flat", "value_range": (0.0, 1.0),
         "build": lambda seed: keras_gen.Autoencoder(latent_space=32),
-        "compile": lambda model: model.compile(keras.optimizers.Adam(1e-3)),
+        "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
     },
     "denoising_autoencoder": {
         "datasets": ("mnist",), "epochs": 20, "batch_size": 128,
@@ -83,7 +84,7 @@ SPECS = {
         "build": lambda seed: keras_gen.DenoisingAutoencoder(
             latent_space=32, noise_std=0.5, seed=seed
         ),
-        "compile": lambda model: model.compile(keras.optimizers.Adam(1e-3)),
+        "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
     },
     "vae": {
         "datasets": ("mnist", "fashion_mnist"), "epochs": 50, "batch_size": 128,
@@ -92,13 +93,13 @@ SPECS = {
             intermediate_dim=512, latent_dim=2,
             reconstruction_loss="binary_crossentropy", seed=seed,
         ),
-        "compile": lambda model: model.compile(keras.optimizers.Adam(1e-3)),
+        "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
     },
     "gan": {
         "datasets": ("mnist", "fashion_mnist"), "epochs": 30, "batch_size": 64,
         "layout": "flat", "value_range": (-1.0, 1.0),
         "build": lambda seed: keras_gen.GAN(latent_dim=100, seed=seed),
-        "compile": lambda model: model.compile(),
+        "compile": lambda model, steps: model.compile(),
     },
     "dcgan": {
         "datasets": ("mnist", "fashion_mnist"), "epochs": 10, "batch_size": 64,
@@ -106,7 +107,7 @@ SPECS = {
         "build": lambda seed: keras_gen.DCGAN(
             input_shape=(28, 28, 1), latent_dim=100, seed=seed
         ),
-        "compile": lambda model: model.compile(),
+        "compile": lambda model, steps: model.compile(),
     },
     "ebgan": {
         "datasets": ("mnist",), "epochs": 30, "batch_size": 64,
@@ -114,7 +115,7 @@ SPECS = {
         "build": lambda seed: keras_gen.EBGAN(
             latent_dim=100, margin=0.5, pull_away_weight=0.1, seed=seed
         ),
-        "compile": lambda model: model.compile(),
+        "compile": lambda model, steps: model.compile(),
     },
     # The adversarial autoencoders' defaults: the Paperspace post's networks
     # and learning rates, Gaussian prior with std 5, batch 100.
@@ -122,13 +123,13 @@ SPECS = {
         "datasets": ("mnist",), "epochs": 20, "batch_size": 100,
         "layout": "flat", "value_range": (0.0, 1.0),
         "build": lambda seed: keras_gen.AdversarialAutoencoder(seed=seed),
-        "compile": lambda model: model.compile(),
+        "compile": lambda model, steps: model.compile(),
     },
     "aae_supervised": {
         "datasets": ("mnist",), "epochs": 20, "batch_size": 100,
         "layout": "flat", "value_range": (0.0, 1.0), "labels": "all",
         "build": lambda seed: keras_gen.SupervisedAdversarialAutoencoder(seed=seed),
-        "compile": lambda model: model.compile(),
+        "compile": lambda model, steps: model.compile(),
     },
     "aae_semi_supervised": {
         "datasets": ("mnist",), "epochs": 20, "batch_size": 100,
@@ -136,9 +137,28 @@ SPECS = {
         "build": lambda seed: keras_gen.SemiSupervisedAdversarialAutoencoder(
             seed=seed
         ),
-        "compile": lambda model: model.compile(),
+        "compile": lambda model, steps: model.compile(),
     },
 }
+# The paper's semi-supervised recipe (`--recipe paper` in examples/aae.py)
+# and its ablations: each drops or swaps one ingredient.
+_PAPER = semi.PAPER_ARCHITECTURE
+SEMI_SUPERVISED_RECIPES = {
+    "paper": (_PAPER, semi.paper_optimizers),
+    "paper_no_noise": ({**_PAPER, "input_noise_std": 0.0}, semi.paper_optimizers),
+    "paper_bce": ({**_PAPER, "reconstruction_loss": "binary_crossentropy"},
+                  semi.paper_optimizers),
+    "paper_adam": (_PAPER, lambda steps: {}),  # The post's Adam optimizers.
+    "paper_no_decay": (_PAPER, lambda steps: semi.paper_optimizers(steps, ())),
+}
+for _recipe, (_architecture, _optimizers) in SEMI_SUPERVISED_RECIPES.items():
+    SPECS[f"aae_semi_supervised_{_recipe}"] = {
+        **SPECS["aae_semi_supervised"], "epochs": 50,
+        "build": lambda seed, a=_architecture: (
+            keras_gen.SemiSupervisedAdversarialAutoencoder(seed=seed, **a)
+        ),
+        "compile": lambda model, steps, o=_optimizers: model.compile(**o(steps)),
+    }
 
 # Published figures comparable with ours; everything else has none (FCD and
 # the classifier score depend on our own reference classifiers).
@@ -204,16 +224,19 @@ def bench_model(name, dataset, args):
         x_train, y_train = x_train[: args.train_examples], y_train[: args.train_examples]
     keras.utils.set_random_seed(args.seed)
     model = spec["build"](args.seed)
-    spec["compile"](model)
+    data = training_data(spec, x_train, y_train, args)
+    semi_supervised = name.startswith("aae_semi_supervised")
+    # With the training steps per epoch, which learning-rate schedules count.
+    spec["compile"](model, len(data[0]) if semi_supervised else None)
     timer = EpochTimer()
     # The semi-supervised AAE's test error after every epoch: the learning
     # curve, to plan longer runs (its s/epoch include this evaluation).
     validation = {}
-    if name == "aae_semi_supervised":
+    if semi_supervised:
         validation["validation_data"] = (x_test, y_test)
     start = time.perf_counter()
     history = model.fit(
-        *training_data(spec, x_train, y_train, args), epochs=epochs,
+        *data, epochs=epochs,
         batch_size=spec["batch_size"], verbose=args.verbose, callbacks=[timer],
         **validation,
     ).history
@@ -234,7 +257,7 @@ def bench_model(name, dataset, args):
             value_range=spec["value_range"], seed=args.seed,
         )))
         row["num_samples"] = args.num_samples
-    if name == "aae_semi_supervised":
+    if semi_supervised:
         error = model.classification_error(x_test, y_test)
         row["test_error_percent"] = round(100 * error, 2)
         row["test_error_percent_by_epoch"] = [

@@ -9,6 +9,7 @@ trained on `--labels` digits and prints the test classification error.
     python examples/aae.py --epochs 20 --prior mixture
     python examples/aae.py --mode supervised --epochs 20
     python examples/aae.py --mode semi_supervised --labels 100 --epochs 100
+    python examples/aae.py --mode semi_supervised --recipe paper --epochs 50
 
 Each run logs to Weights & Biases (offline unless you are logged in; see
 README) its per-epoch metrics, pictures and model; with `--no-wandb` the
@@ -25,6 +26,7 @@ from keras_gen import callbacks
 from keras_gen import files
 from keras_gen import tracking
 from keras_gen.data import labelled_split, load_dataset
+from keras_gen.models import semi_supervised_adversarial_autoencoder as semi
 
 MODELS = {
     "unsupervised": keras_gen.AdversarialAutoencoder,
@@ -46,6 +48,9 @@ def parse_args():
                         choices=["gaussian", "mixture", "uniform"])
     parser.add_argument("--train_samples", type=int, default=None,
                         help="Train on the first N digits only (quick runs).")
+    parser.add_argument("--recipe", default="post", choices=["post", "paper"],
+                        help="semi_supervised: the Paperspace post's settings, "
+                             "or Makhzani et al.'s (input noise, SGD, decay).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="Default: out/aae_<mode>.")
     tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
@@ -57,13 +62,23 @@ def main():
     run, args = tracking.start_run(parse_args(), job_type="aae")
     keras.utils.set_random_seed(args.seed)
     out = args.out or os.path.join("out", f"aae_{args.mode}")
-    # Found now, not when the trained model is saved; a killed run, started
-    # again with the same command, resumes from its backup under `out/backup`.
+    # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(out, "--out")
 
     # Flat vectors of 784 pixels in [0, 1], for the sigmoid decoder.
     (x_train, y_train), (x_test, y_test) = load_dataset("mnist", layout="flat")
     x_train, y_train = x_train[: args.train_samples], y_train[: args.train_samples]
+
+    labels = None if args.mode == "unsupervised" else y_train
+    test_labels = None if labels is None else y_test
+    validation = (x_test,) if labels is None else (x_test, y_test)
+    if args.mode == "semi_supervised":
+        # A few class-balanced labelled digits; the rest train unlabelled.
+        # Each batch pairs `batch_size` unlabelled digits with labelled ones.
+        (x_l, y_l), (x_u, _) = labelled_split(x_train, y_train, args.labels,
+                                              seed=args.seed)
+        x_train, labels = keras_gen.make_semi_supervised_dataset(
+            x_u, x_l, y_l, batch_size=args.batch_size, seed=args.seed), None
 
     # Each model's default prior is a Gaussian; the others plug in by name.
     options = {"seed": args.seed}
@@ -71,10 +86,14 @@ def main():
         options["latent_dim"] = args.latent_dim
     if args.prior != "gaussian":
         options["prior"] = args.prior
+    paper = args.mode == "semi_supervised" and args.recipe == "paper"
+    if paper:  # 1000-unit layers, 10-D z, input noise 0.3, no dropout.
+        options.update(semi.PAPER_ARCHITECTURE)
     model = MODELS[args.mode](**options)
-    # One optimizer per phase: Adam(6e-4) reconstruction, Adam(8e-4) for the
-    # discriminator and the regularization, Adam(1e-3) classification.
-    model.compile()
+    # One optimizer per phase: the post's Adam(6e-4) reconstruction, Adam(8e-4)
+    # discriminator and regularization, Adam(1e-3) classification; or the
+    # paper's SGD with momentum, all rates divided by 10 at epochs 50 and 1000.
+    model.compile(**(semi.paper_optimizers(len(x_train)) if paper else {}))
     model.summary()
 
     pictures = os.path.join(out, "pictures")
@@ -97,16 +116,6 @@ def main():
         picture_callbacks.append(
             callbacks.LatentManifold(latent_range=(-10, 10), directory=pictures))
 
-    labels = None if args.mode == "unsupervised" else y_train
-    test_labels = None if labels is None else y_test
-    validation = (x_test,) if labels is None else (x_test, y_test)
-    if args.mode == "semi_supervised":
-        # A few class-balanced labelled digits; the rest train unlabelled.
-        # Each batch pairs `batch_size` unlabelled digits with labelled ones.
-        (x_l, y_l), (x_u, _) = labelled_split(x_train, y_train, args.labels,
-                                              seed=args.seed)
-        x_train, labels = keras_gen.make_semi_supervised_dataset(
-            x_u, x_l, y_l, batch_size=args.batch_size, seed=args.seed), None
     model.fit(x_train, labels, epochs=args.epochs, batch_size=args.batch_size,
               validation_data=validation, callbacks=picture_callbacks, verbose=2)
 
@@ -118,9 +127,7 @@ def main():
     path = os.path.join(out, f"aae_{args.mode}.keras")
     saved = tracking.save_model(model, path, run)
 
-    print("Test metrics:")
-    for name, value in metrics.items():
-        print(f"  {name}: {value:.4f}")
+    print("Test metrics:", *(f"  {k}: {v:.4f}" for k, v in metrics.items()), sep="\n")
     print(f"Model saved to {', '.join(saved)}")
     print(f"Pictures in {pictures}" + (" and the W&B run" if run else ""))
     tracking.finish_run(run, {f"test_{k}": v for k, v in metrics.items()})

@@ -74,8 +74,7 @@ def main():
     # `args` come back from the run's config: a sweep's values win over flags.
     run, args = tracking.start_run(parse_args(), job_type="dcgan")
     keras.utils.set_random_seed(args.seed)
-    # Found now, not when the trained model is saved; a killed run, started
-    # again with the same command, resumes from its backup under `--out/backup`.
+    # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
     size = args.image_size or (28 if args.architecture == "keras_gan" else 64)
 

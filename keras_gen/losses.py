@@ -47,6 +47,21 @@ def sum_squared_error(x, reconstruction):
     return ops.sum(ops.square(_flatten(x) - _flatten(reconstruction)), axis=-1)
 
 
+def half_squared_error(x, reconstruction):
+    """Half the squared Euclidean distance per example, averaged over the batch.
+
+    The reconstruction cost of Makhzani et al.'s semi-supervised recipe.
+
+    Args:
+        x: Targets, shape `(batch_size, ...)`.
+        reconstruction: Predictions with the same shape.
+
+    Returns:
+        A scalar tensor.
+    """
+    return 0.5 * ops.mean(sum_squared_error(x, reconstruction))
+
+
 def mean_squared_error(x, reconstruction):
     """Squared error averaged over all features of each example.
 

@@ -161,6 +161,17 @@ def test_semi_supervised_dataset_must_match_the_model():
         keras_gen.make_semi_supervised_dataset(x, x[:5], np.arange(4), batch_size=8, num_classes=5)
 
 
+def test_first_batch_of_a_semi_supervised_stream_is_checked():
+    model = keras_gen.SemiSupervisedAdversarialAutoencoder(
+        SHAPE, num_classes=3, hidden_units=(8,), discriminator_units=(8,))
+    model.compile()
+    x, y = data((0, 1))
+    stream = tf.data.Dataset.from_tensors(
+        {"x": x, "x_labelled": x[:6], "y_labelled": (y[:6] + 5).astype("int32")})
+    with pytest.raises(ValueError, match=r"first batch.*`y_labelled` must hold labels in \[0, 3\)"):
+        model.fit(stream, verbose=0)
+
+
 @pytest.mark.parametrize("method", ["encode", "reconstruct"])
 def test_gans_say_they_cannot_encode(method):
     model, value_range = make("gan")

@@ -13,6 +13,7 @@ from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import AdversarialModel, frozen
 from keras_gen.models.base import DEFAULT_BATCH_SIZE
 from keras_gen.validation import (
+    check_choice,
     check_data,
     check_non_negative_float,
     check_positive_int,
@@ -24,6 +25,12 @@ from keras_gen.validation import (
 # The Paperspace post's optimizers: Adam with PyTorch's default betas.
 RECONSTRUCTION_LEARNING_RATE = 6e-4
 REGULARIZATION_LEARNING_RATE = 8e-4
+
+# `reconstruction_loss` -> the reconstruction phase's loss.
+RECONSTRUCTION_LOSSES = {
+    "binary_crossentropy": losses.pixel_binary_crossentropy,
+    "squared_error": losses.half_squared_error,
+}
 
 METRIC_NAMES = (
     "reconstruction_loss", "d_loss", "g_loss", "d_acc", "d_prior", "d_code",
@@ -43,7 +50,9 @@ def dense_stack(x, units, dropout_rate):
     return x
 
 
-def mlp_encoder(input_shape, latent_dim, units, dropout_rate, num_classes=None):
+def mlp_encoder(
+    input_shape, latent_dim, units, dropout_rate, num_classes=None, input_noise_std=0.0
+):
     """The post's encoder: `Flatten -> units (ReLU, dropout) -> z` (linear).
 
     Args:
@@ -53,12 +62,18 @@ def mlp_encoder(input_shape, latent_dim, units, dropout_rate, num_classes=None):
         dropout_rate: Dropout after each hidden layer.
         num_classes: If given, a second head: the encoder outputs `[y, z]`,
             `y` a softmax over `num_classes` (the semi-supervised model).
+        input_noise_std: If above 0, Gaussian noise of this standard
+            deviation is added to the inputs in training (the paper's
+            semi-supervised recipe: 0.3), by a `GaussianNoise` layer.
 
     Returns:
         A `keras.Model` named `"encoder"`.
     """
     images = keras.Input(shape=input_shape, name="images")
-    x = dense_stack(keras.layers.Flatten()(images), units, dropout_rate)
+    x = keras.layers.Flatten()(images)
+    if input_noise_std > 0:
+        x = keras.layers.GaussianNoise(input_noise_std, name="input_noise")(x)
+    x = dense_stack(x, units, dropout_rate)
     z = keras.layers.Dense(latent_dim, name="z")(x)
     if num_classes is None:
         return keras.Model(images, z, name="encoder")
@@ -223,6 +238,11 @@ class AdversarialAutoencoder(AdversarialModel):
         discriminator_units: Hidden layer sizes of the default discriminator.
         dropout_rate: Dropout in the default encoder and decoder.
         discriminator_dropout_rate: Dropout in the default discriminator.
+        input_noise_std: Standard deviation of the Gaussian noise the
+            default encoder adds to its inputs in training (0: none).
+        reconstruction_loss: `"binary_crossentropy"` (averaged over pixels,
+            the post's) or `"squared_error"` (half the squared Euclidean
+            distance per example, averaged over the batch: the paper's).
         seed: Optional integer seed of the prior samples drawn in training.
         **kwargs: Base model arguments such as `name`.
     """
@@ -244,6 +264,8 @@ class AdversarialAutoencoder(AdversarialModel):
         discriminator_units=(1000, 1000),
         dropout_rate=0.25,
         discriminator_dropout_rate=0.2,
+        input_noise_std=0.0,
+        reconstruction_loss="binary_crossentropy",
         seed=None,
         **kwargs,
     ):
@@ -253,6 +275,10 @@ class AdversarialAutoencoder(AdversarialModel):
         ) = check_architecture(
             input_shape, latent_dim, hidden_units, discriminator_units,
             dropout_rate, discriminator_dropout_rate,
+        )
+        self.input_noise_std = check_non_negative_float(input_noise_std, "input_noise_std")
+        self.reconstruction_loss = check_choice(
+            reconstruction_loss, "reconstruction_loss", sorted(RECONSTRUCTION_LOSSES)
         )
         super().__init__(input_shape, self.metric_names, seed=seed, **kwargs)
         self.latent_dim = latent_dim
@@ -264,7 +290,10 @@ class AdversarialAutoencoder(AdversarialModel):
         # Its seed generator draws the prior samples; saved with the model.
         self.latent_sampler = LatentSampler(latent_dim, seed=seed, name="latent_sampler")
         if encoder is None:
-            encoder = mlp_encoder(input_shape, latent_dim, hidden_units, dropout_rate)
+            encoder = mlp_encoder(
+                input_shape, latent_dim, hidden_units, dropout_rate,
+                input_noise_std=self.input_noise_std,
+            )
         if decoder is None:
             decoder = mlp_decoder(
                 input_shape, latent_dim, hidden_units[::-1], dropout_rate
@@ -349,7 +378,7 @@ class AdversarialAutoencoder(AdversarialModel):
         def loss():
             codes = self.encoder(x, training=True)
             reconstruction = self.decoder(self.decoder_inputs(batch, codes), training=True)
-            return losses.pixel_binary_crossentropy(x, reconstruction), None
+            return RECONSTRUCTION_LOSSES[self.reconstruction_loss](x, reconstruction), None
 
         reconstruction_loss, _ = backend.minimize(
             loss,
@@ -425,7 +454,7 @@ class AdversarialAutoencoder(AdversarialModel):
         )
         code_scores = self.discriminator(codes, training=False)
         return {
-            "reconstruction_loss": losses.pixel_binary_crossentropy(
+            "reconstruction_loss": RECONSTRUCTION_LOSSES[self.reconstruction_loss](
                 batch["x"], self.decoder(self.decoder_inputs(batch, codes), training=False)
             ),
             "d_loss": losses.discriminator_loss(prior_scores, code_scores),
@@ -558,5 +587,7 @@ class AdversarialAutoencoder(AdversarialModel):
             "discriminator_units": list(self.discriminator_units),
             "dropout_rate": self.dropout_rate,
             "discriminator_dropout_rate": self.discriminator_dropout_rate,
+            "input_noise_std": self.input_noise_std,
+            "reconstruction_loss": self.reconstruction_loss,
         }
         return {**base_config, **config}

@@ -35,15 +35,63 @@ from keras_gen.models.adversarial_autoencoder import (
     mlp_decoder,
     mlp_encoder,
 )
-from keras_gen.models.base import DEFAULT_BATCH_SIZE, predict_in_batches
+from keras_gen.models.base import DEFAULT_BATCH_SIZE, first_batch, predict_in_batches
 from keras_gen.validation import (
     check_data,
+    check_non_negative_float,
     check_num_classes,
+    check_positive_int,
     is_array_like,
 )
 
 # The Paperspace post's `semi_lr`.
 CLASSIFICATION_LEARNING_RATE = 1e-3
+
+
+# Makhzani et al.'s semi-supervised MNIST recipe (their appendix, as the
+# ports that follow it read it; see README): networks and codes...
+PAPER_ARCHITECTURE = {
+    "hidden_units": (1000, 1000),
+    "discriminator_units": (1000, 1000),
+    "latent_dim": 10,
+    "dropout_rate": 0.0,
+    "discriminator_dropout_rate": 0.0,
+    "input_noise_std": 0.3,
+    "reconstruction_loss": "squared_error",
+}
+# ...and optimizers: (initial learning rate, momentum) of each phase.
+PAPER_OPTIMIZERS = {
+    "ae_optimizer": (0.01, 0.9),
+    "d_optimizer": (0.1, 0.1),
+    "g_optimizer": (0.1, 0.1),
+    "c_optimizer": (0.1, 0.9),
+}
+
+
+def paper_optimizers(steps_per_epoch, decay_epochs=(50, 1000)):
+    """The paper's optimizers: SGD with momentum, rates divided by 10 at `decay_epochs`.
+
+    Args:
+        steps_per_epoch: Training batches per epoch (the schedules count
+            steps).
+        decay_epochs: Epochs after which every learning rate drops 10x.
+
+    Returns:
+        The `compile()` arguments `{"ae_optimizer": ..., "d_optimizer": ...,
+        "g_optimizer": ..., "c_optimizer": ...}`: `keras.optimizers.SGD`
+        with `keras.optimizers.schedules.PiecewiseConstantDecay`.
+    """
+    steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
+    boundaries = [int(epoch) * steps_per_epoch for epoch in decay_epochs]
+    return {
+        name: keras.optimizers.SGD(
+            keras.optimizers.schedules.PiecewiseConstantDecay(
+                boundaries, [rate / 10**i for i in range(len(boundaries) + 1)]
+            ),
+            momentum=momentum,
+        )
+        for name, (rate, momentum) in PAPER_OPTIMIZERS.items()
+    }
 
 
 def joint_discriminator(num_classes, latent_dim, units, dropout_rate):
@@ -125,6 +173,10 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         discriminator_units: Hidden layer sizes of each default discriminator.
         dropout_rate: Dropout in the default encoder and decoder.
         discriminator_dropout_rate: Dropout in the default discriminators.
+        input_noise_std: Gaussian noise added to the default encoder's
+            inputs in training (the paper's recipe: 0.3).
+        reconstruction_loss: `"binary_crossentropy"` (the post's) or
+            `"squared_error"` (the paper's); see `AdversarialAutoencoder`.
         seed: Optional integer seed of the prior samples drawn in training.
         **kwargs: Base model arguments such as `name`.
     """
@@ -144,10 +196,13 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         discriminator_units=(1000, 1000),
         dropout_rate=0.25,
         discriminator_dropout_rate=0.2,
+        input_noise_std=0.0,
+        reconstruction_loss="binary_crossentropy",
         seed=None,
         **kwargs,
     ):
         num_classes = check_num_classes(num_classes)
+        input_noise_std = check_non_negative_float(input_noise_std, "input_noise_std")
         shape, code_dim, units, d_units, rate, d_rate = check_architecture(
             input_shape, latent_dim, hidden_units, discriminator_units,
             dropout_rate, discriminator_dropout_rate,
@@ -155,7 +210,9 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         if prior is None:
             prior = priors.Gaussian(code_dim, std=1.0)
         if encoder is None:
-            encoder = mlp_encoder(shape, code_dim, units, rate, num_classes)
+            encoder = mlp_encoder(
+                shape, code_dim, units, rate, num_classes, input_noise_std=input_noise_std
+            )
         if decoder is None:
             decoder = mlp_decoder(
                 shape, code_dim, units[::-1], rate, num_classes, label_input_name="y"
@@ -179,6 +236,8 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
             discriminator_units=discriminator_units,
             dropout_rate=dropout_rate,
             discriminator_dropout_rate=discriminator_dropout_rate,
+            input_noise_std=input_noise_std,
+            reconstruction_loss=reconstruction_loss,
             seed=seed,
             **kwargs,
         )
@@ -326,6 +385,23 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         # batches, unseeded. `GenerativeModel.fit()` feeds it by epoch.
         kwargs.setdefault("shuffle", False)
         return super().fit(x, y, *args, **kwargs)
+
+    def _check_first_batch(self, data, name="x"):
+        # A stream of the dataset's dicts: check each entry as the dataset does.
+        batch = first_batch(data)
+        if not isinstance(batch, dict):
+            return super()._check_first_batch(data, name)
+        try:
+            for key in ("x", "x_labelled"):
+                if key in batch:
+                    self._check_batch(batch[key], key)
+            if "y_labelled" in batch:
+                priors.check_label_array(batch["y_labelled"], "y_labelled", self.num_classes)
+        except ValueError as error:
+            raise ValueError(
+                f"The first batch of `{name}` ({type(data).__name__}) is not "
+                f"what this model trains on: {error}"
+            ) from None
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         if is_array_like(x) and not is_array_like(y):
