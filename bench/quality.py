@@ -20,6 +20,11 @@ for the shortened runs a 2-core CPU can afford):
 | aae | MNIST | 20 | 100 | Adam 6e-4 / 8e-4 / 8e-4 | latent 2, Gaussian prior std 5 |
 | aae_supervised | MNIST | 20 | 100 | as aae | labels to the decoder |
 | aae_semi_supervised | MNIST | 20 | 100 | as aae, classification Adam 1e-3 | 100 labels, latent 10 |
+| aae_semi_supervised_paper | MNIST | 50 | 100 | SGD, momentum 0.9 (reconstruction, classification) / 0.1 (adversarial), rates 0.01 / 0.1, /10 at epochs 50 and 1000 | 100 labels, latent 10, input noise 0.3, no dropout, half squared error |
+| aae_semi_supervised_paper_no_noise | MNIST | 50 | 100 | as paper | without the input noise |
+| aae_semi_supervised_paper_bce | MNIST | 50 | 100 | as paper | binary cross-entropy reconstruction |
+| aae_semi_supervised_paper_adam | MNIST | 50 | 100 | the post's Adam | the paper's networks, noise and loss |
+| aae_semi_supervised_paper_no_decay | MNIST | 50 | 100 | as paper, constant rates | |
 
 Metrics:
 
