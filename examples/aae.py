@@ -12,8 +12,8 @@ trained on `--labels` digits and prints the test classification error.
     python examples/aae.py --mode semi_supervised --recipe paper --epochs 50
 
 Each run logs to Weights & Biases (offline unless you are logged in; see
-README) its per-epoch metrics, pictures and model; with `--no-wandb` the
-pictures are PNG files under `--out`.
+README) its per-epoch metrics, pictures and model. The pictures are PNG
+files under `--out/pictures` too, with or without W&B.
 """
 
 import argparse

@@ -10,8 +10,8 @@ error between input and reconstruction.
 Each run logs to Weights & Biases (offline unless you are logged in; see
 README): per-epoch `loss` and `val_loss` (the validation MSE, the sweep's
 metric), reconstructions, the latent space and loss curves, and the model.
-With `--no-wandb`, or without wandb installed, the pictures are PNG files
-under `--out`. The sweep `sweeps/latent.yaml` varies `--latent_space`:
+The pictures are PNG files under `--out/pictures` too, with or without
+W&B. The sweep `sweeps/latent.yaml` varies `--latent_space`:
 
     wandb sweep sweeps/latent.yaml   # then `wandb agent ...`, or offline:
     keras-gen sweep sweeps/latent.yaml
@@ -67,7 +67,7 @@ def main():
     autoencoder.summary()
 
     # The target of an autoencoder is its input, so `fit` needs only `x`.
-    # Pictures go to the W&B run if there is one, else to PNG files.
+    # Pictures are PNG files, also logged to the W&B run if there is one.
     pictures = os.path.join(args.out, "pictures")
     autoencoder.fit(
         x_train,

@@ -9,9 +9,8 @@ and the model learns to rebuild the clean digit.
 Each run logs to Weights & Biases (offline unless you are logged in; see
 README): per-epoch `loss` and `val_loss` (MSE of the denoised noisy test
 digits against the clean ones), noisy test digits above their denoised
-versions (`denoised`), the latent space, loss curves and the model. With
-`--no-wandb`, or without wandb installed, the pictures are PNG files under
-`--out`.
+versions (`denoised`), the latent space, loss curves and the model. The pictures are
+PNG files under `--out/pictures` too, with or without W&B.
 """
 
 import argparse

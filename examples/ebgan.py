@@ -19,8 +19,8 @@ pull-away weight 0.1 ("EBGAN-PT") that public ports of the paper use.
 Each run logs to Weights & Biases (offline unless you are logged in; see
 README): per-epoch `d_loss`, `g_loss`, `real_energy`, `fake_energy` and
 `pull_away`, generated digits, the cost network's reconstructions of test
-digits, loss and energy curves, and the model. With `--no-wandb`, or without
-wandb installed, the pictures are PNG files under `--out`.
+digits, loss and energy curves, and the model. The pictures are PNG
+files under `--out/pictures` too, with or without W&B.
 """
 
 import argparse
@@ -121,8 +121,7 @@ def main():
     print(f"Mean energy of test digits: {test_energy:.4f}, of generated "
           f"digits: {fake_energy:.4f} (margin {args.margin})")
     print(f"Model saved to {', '.join(saved)}")
-    if run is None:
-        print(f"Pictures saved under {pictures}")
+    print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
     tracking.finish_run(
         run, summary={"test_energy": test_energy, "generated_energy": fake_energy}
     )

@@ -16,8 +16,8 @@ epoch; pictures here come per epoch).
 
 Each run logs to Weights & Biases (offline unless you are logged in; see
 README): per-epoch `d_loss`, `g_loss`, `d_acc`, `d_x`, `d_g_z1`, `d_g_z2`,
-generated digits, loss curves and the model. With `--no-wandb`, or without
-wandb installed, the pictures are PNG files under `--out`.
+generated digits, loss curves and the model. The pictures are PNG
+files under `--out/pictures` too, with or without W&B.
 """
 
 import argparse
@@ -112,8 +112,7 @@ def main():
     model_path = os.path.join(args.out, "gan.keras")
     saved = tracking.save_model(gan, model_path, run)
     print(f"Model saved to {', '.join(saved)}")
-    if run is None:
-        print(f"Pictures saved under {pictures}")
+    print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
     tracking.finish_run(run)
 
 

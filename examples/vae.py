@@ -11,8 +11,8 @@ Each run logs to Weights & Biases (offline unless you are logged in; see
 README): per-epoch `loss`, `reconstruction_loss`, `kl_loss` and their `val_`
 twins (`val_loss`, the negative ELBO, is the sweep's metric), reconstructions,
 the latent space, 32 generated digits, (for `--latent_dim 2`) the latent
-manifold, loss curves and the model. With `--no-wandb`, or without wandb
-installed, the pictures are PNG files under `--out`. The sweep
+manifold, loss curves and the model. The pictures are PNG files under
+`--out/pictures` too, with or without W&B. The sweep
 `sweeps/vae_latent.yaml` varies `--latent_dim`.
 """
 
@@ -72,7 +72,7 @@ def main():
     vae.summary()
 
     # Each picture callback draws once per epoch and writes PNG files under
-    # `--out/pictures` (or logs to W&B when a run is active).
+    # `--out/pictures` (also logged to W&B when a run is active).
     pictures = os.path.join(args.out, "pictures")
     picture_callbacks = [
         callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),

@@ -206,7 +206,7 @@ def test_sink_default_directory(tmp_path, monkeypatch):
     assert path == os.path.join("pictures", "picture", "epoch_0001.png")
 
 
-def test_sink_logs_to_active_offline_wandb_run(tmp_path, monkeypatch):
+def test_sink_writes_pngs_and_logs_to_active_offline_wandb_run(tmp_path, monkeypatch):
     wandb = pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
@@ -221,7 +221,7 @@ def test_sink_logs_to_active_offline_wandb_run(tmp_path, monkeypatch):
     try:
         run = wandb.init(project="keras-gen-tests")
         media = os.path.join(run.dir, "media", "images")
-        assert sink.log("direct", image, epoch=1) is None
+        direct_png = sink.log("direct", image, epoch=1)
         fit(make_model(), x, [ReconstructionLogger(x, sink=sink)], epochs=2)
         run.finish()
     finally:
@@ -233,8 +233,10 @@ def test_sink_logs_to_active_offline_wandb_run(tmp_path, monkeypatch):
     reconstructions = glob.glob(os.path.join(media, "reconstructions_*.png"))
     assert len(reconstructions) == 2
     assert read_png(reconstructions[0]).shape[:2] == (58, 298)
-    assert not os.path.exists(tmp_path / "pngs")
-    # With the run finished, pictures go to files again.
+    # The PNG files are written as well, the same pictures.
+    np.testing.assert_array_equal(read_png(direct_png)[..., 0], image[..., 0])
+    assert len(glob.glob(str(tmp_path / "pngs" / "reconstructions" / "*.png"))) == 2
+    # With the run finished, pictures still go to files.
     assert os.path.isfile(sink.log("after", image))
 
 

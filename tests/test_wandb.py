@@ -242,8 +242,9 @@ def test_autoencoder_example_logs_a_sweep_ready_run(wandb_env):
             _assert_picture(record, row, key)
     assert "autoencoder.keras" in record.files
     assert (wandb_env / "out" / "autoencoder.keras").is_file()
-    # With a run, the pictures went to W&B and not to PNG files.
-    assert not (wandb_env / "out" / "pictures").exists()
+    # With a run, the pictures went to W&B and to PNG files under --out.
+    for key in ("reconstructions", "latent_space", "loss_curves"):
+        assert (wandb_env / "out" / "pictures" / key / "epoch_0002.png").is_file(), key
 
 
 def test_vae_example_logs_its_losses_and_samples(wandb_env):

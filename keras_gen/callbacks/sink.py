@@ -1,4 +1,4 @@
-"""Where the pictures go: the active W&B run if there is one, else PNG files."""
+"""Where the pictures go: PNG files, and the active W&B run if there is one."""
 
 import os
 import sys
@@ -11,13 +11,14 @@ DEFAULT_DIRECTORY = "pictures"
 
 
 class ImageSink:
-    """Sends `uint8` pictures to Weights & Biases or to PNG files.
+    """Writes `uint8` pictures to PNG files, and to Weights & Biases when a run is active.
 
-    If `wandb` has been imported and a run is active (`wandb.run is not None`)
-    a picture is logged to that run as `{key: wandb.Image(image), "epoch":
-    epoch}`; otherwise it is written with matplotlib's `imsave` to
+    Every picture is written (atomically) with matplotlib's `imsave` to
     `directory/{key}/epoch_{epoch:04d}.png`, or `directory/{key}.png` when
-    `epoch` is None (a one-off final picture). A `/` in `key` (W&B's section
+    `epoch` is None (a one-off final picture), so the pictures are always
+    where the examples say. If `wandb` has been imported and a run is active
+    (`wandb.run is not None`) it is also logged to that run as
+    `{key: wandb.Image(image), "epoch": epoch}`. A `/` in `key` (W&B's section
     separator, e.g. `"val/reconstructions"`) becomes a subfolder.
 
     `wandb` stays optional: the sink only looks for a module that is already
@@ -35,8 +36,7 @@ class ImageSink:
     Use `commit=False` only when you control that order.
 
     Args:
-        directory: Folder for the PNG files when no W&B run is active.
-            Defaults to `"pictures"`, relative to the working directory at the
+        directory: Folder for the PNG files. Defaults to `"pictures"`, relative to the working directory at the
             time a picture is written.
         commit: Passed to `wandb.log` (see above).
     """
@@ -67,8 +67,7 @@ class ImageSink:
                 for a one-off picture.
 
         Returns:
-            The path of the PNG file written, or None when the picture went
-            to a W&B run.
+            The path of the PNG file written.
         """
         image = _check_image(image)
         _check_key(key)
@@ -82,7 +81,6 @@ class ImageSink:
         run = active_wandb_run()
         if run is not None:
             self._log_to_wandb(run, key, image, epoch)
-            return None
         return self._write_png(key, image, epoch)
 
     def _log_to_wandb(self, run, key, image, epoch):
