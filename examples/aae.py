@@ -96,9 +96,12 @@ def main():
     model.compile(**(semi.paper_optimizers(len(x_train)) if paper else {}))
     model.summary()
 
+    # Kept until the model is saved: a kill at any point loses nothing.
+    backup = callbacks.BackupAndRestore(
+        tracking.backup_dir(out, args), delete_checkpoint=False)
     pictures = os.path.join(out, "pictures")
     picture_callbacks = [
-        callbacks.BackupAndRestore(tracking.backup_dir(out, args)),
+        backup,
         tracking.MetricsLogger(args.log_every_n_batches),
         callbacks.LossCurves(directory=pictures),
         callbacks.LatentSpacePlot(x_test[:5000], y_test[:5000], directory=pictures),
@@ -126,6 +129,7 @@ def main():
         metrics["classification_error_percent"] = 100 * error
     path = os.path.join(out, f"aae_{args.mode}.keras")
     saved = tracking.save_model(model, path, run)
+    backup.delete()  # Saved: the backup has done its job.
 
     print("Test metrics:", *(f"  {k}: {v:.4f}" for k, v in metrics.items()), sep="\n")
     print(f"Model saved to {', '.join(saved)}")

@@ -66,6 +66,10 @@ def main():
     autoencoder.compile(keras.optimizers.Adam(args.learning_rate), loss="mse")
     autoencoder.summary()
 
+    # Kept until the model is saved: a kill at any point loses nothing.
+    backup = callbacks.BackupAndRestore(
+        tracking.backup_dir(args.out, args), delete_checkpoint=False)
+
     # The target of an autoencoder is its input, so `fit` needs only `x`.
     # Pictures are PNG files, also logged to the W&B run if there is one.
     pictures = os.path.join(args.out, "pictures")
@@ -75,7 +79,7 @@ def main():
         batch_size=args.batch_size,
         validation_data=(x_test,),
         callbacks=[
-            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
+            backup,
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(x_test, directory=pictures),
             # With more than 2 dimensions the codes are projected with PCA.
@@ -87,6 +91,7 @@ def main():
     test_mse = autoencoder.evaluate(x_test, batch_size=1000, verbose=0)
     model_path = os.path.join(args.out, "autoencoder.keras")
     saved = tracking.save_model(autoencoder, model_path, run)
+    backup.delete()  # Saved: the backup has done its job.
 
     # The encoder is a model of its own, as in the blog: `encoder.predict`.
     codes = autoencoder.encoder.predict(x_test[:5], verbose=0)

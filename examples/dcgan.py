@@ -99,13 +99,16 @@ def main():
     dcgan.generator.summary()
     dcgan.discriminator.summary()
 
+    # Kept until the model is saved: a kill at any point loses nothing.
+    backup = callbacks.BackupAndRestore(
+        tracking.backup_dir(args.out, args), delete_checkpoint=False)
     pictures = os.path.join(args.out, "pictures")
     dcgan.fit(
         x_train,
         epochs=args.epochs,
         batch_size=args.batch_size,
         callbacks=[
-            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
+            backup,
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(  # the same 25 noise vectors every time
                 num_samples=25, columns=5, every_n_epochs=args.gen_interval,
@@ -116,6 +119,7 @@ def main():
     )
     model_path = os.path.join(args.out, "dcgan.keras")
     saved = tracking.save_model(dcgan, model_path, run)
+    backup.delete()  # Saved: the backup has done its job.
     print(f"Model saved to {', '.join(saved)}")
     print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
     tracking.finish_run(run)

@@ -72,6 +72,9 @@ def main():
     # model while training, but at inference the model sees what it is given.
     x_test_noisy = model.corrupt(x_test)
 
+    # Kept until the model is saved: a kill at any point loses nothing.
+    backup = callbacks.BackupAndRestore(
+        tracking.backup_dir(args.out, args), delete_checkpoint=False)
     pictures = os.path.join(args.out, "pictures")
     model.fit(
         x_train,
@@ -80,7 +83,7 @@ def main():
         # Validate on noisy inputs against clean targets.
         validation_data=(x_test_noisy, x_test),
         callbacks=[
-            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
+            backup,
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(
                 x_test_noisy, directory=pictures, key="denoised"
@@ -95,6 +98,7 @@ def main():
     denoised_mse = float(np.mean((denoised - x_test) ** 2))
     model_path = os.path.join(args.out, "denoising_autoencoder.keras")
     saved = tracking.save_model(model, model_path, run)
+    backup.delete()  # Saved: the backup has done its job.
 
     print(f"Test MSE of the noisy inputs:    {noisy_mse:.5f}")
     print(f"Test MSE of the denoised digits: {denoised_mse:.5f}")

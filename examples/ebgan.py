@@ -89,13 +89,16 @@ def main():
     ebgan.generator.summary()
     ebgan.discriminator.summary()  # the cost network
 
+    # Kept until the model is saved: a kill at any point loses nothing.
+    backup = callbacks.BackupAndRestore(
+        tracking.backup_dir(args.out, args), delete_checkpoint=False)
     pictures = os.path.join(args.out, "pictures")
     ebgan.fit(
         x_train,
         epochs=args.epochs,
         batch_size=args.batch_size,
         callbacks=[
-            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
+            backup,
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(  # the same 25 noise vectors every time
                 num_samples=25, columns=5, every_n_epochs=args.gen_interval,
@@ -118,6 +121,7 @@ def main():
     fake_energy = float(ebgan.energy(ebgan.generate(len(x_test), seed=0)).mean())
     model_path = os.path.join(args.out, "ebgan.keras")
     saved = tracking.save_model(ebgan, model_path, run)
+    backup.delete()  # Saved: the backup has done its job.
     print(f"Mean energy of test digits: {test_energy:.4f}, of generated "
           f"digits: {fake_energy:.4f} (margin {args.margin})")
     print(f"Model saved to {', '.join(saved)}")

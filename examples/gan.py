@@ -81,6 +81,10 @@ def main():
     gan.generator.summary()
     gan.discriminator.summary()
 
+    # Kept until the model is saved: a kill at any point loses nothing.
+    backup = callbacks.BackupAndRestore(
+        tracking.backup_dir(args.out, args), delete_checkpoint=False)
+
     # The same 25 noise vectors are decoded at every picture, so the
     # pictures show the generator improving.
     pictures = os.path.join(args.out, "pictures")
@@ -98,7 +102,7 @@ def main():
         epochs=args.epochs,
         batch_size=args.batch_size,
         callbacks=[
-            callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
+            backup,
             *quality,
             tracking.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(
@@ -111,6 +115,7 @@ def main():
 
     model_path = os.path.join(args.out, "gan.keras")
     saved = tracking.save_model(gan, model_path, run)
+    backup.delete()  # Saved: the backup has done its job.
     print(f"Model saved to {', '.join(saved)}")
     print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
     tracking.finish_run(run)

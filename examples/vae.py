@@ -71,11 +71,15 @@ def main():
     vae.compile(keras.optimizers.Adam(args.learning_rate))
     vae.summary()
 
+    # Kept until the model is saved: a kill at any point loses nothing.
+    backup = callbacks.BackupAndRestore(
+        tracking.backup_dir(args.out, args), delete_checkpoint=False)
+
     # Each picture callback draws once per epoch and writes PNG files under
     # `--out/pictures` (also logged to W&B when a run is active).
     pictures = os.path.join(args.out, "pictures")
     picture_callbacks = [
-        callbacks.BackupAndRestore(tracking.backup_dir(args.out, args)),
+        backup,
         tracking.MetricsLogger(args.log_every_n_batches),
         callbacks.ReconstructionLogger(x_test, directory=pictures),
         callbacks.LatentSpacePlot(x_test, y_test, directory=pictures),
@@ -99,6 +103,7 @@ def main():
     metrics = vae.evaluate(x_test, batch_size=1000, verbose=0, return_dict=True)
     model_path = os.path.join(args.out, "vae.keras")
     saved = tracking.save_model(vae, model_path, run)
+    backup.delete()  # Saved: the backup has done its job.
 
     print("Test metrics:")
     for name, value in metrics.items():

@@ -36,6 +36,9 @@ def atomic_path(path):
         prefix=f".{stem}.", suffix=f".tmp{dot}{suffix}", dir=folder
     )
     os.close(handle)
+    # `mkstemp` makes the file private (0600): give it the mode the old file
+    # had, or what `open()` would have given a new one.
+    os.chmod(temporary, _mode_for(path))
     try:
         yield temporary
         _fsync(temporary)
@@ -92,9 +95,19 @@ def check_writable(folder, name="out"):
     return folder
 
 
+def _mode_for(path):
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _fsync(path):
-    # Flush the file's data to disk before the rename makes it visible.
-    with open(path, "rb") as f:
+    # Flush the file's data to disk before the rename makes it visible
+    # (opened for writing: Windows refuses to flush a read-only handle).
+    with open(path, "r+b") as f:
         os.fsync(f.fileno())
 
 

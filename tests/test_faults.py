@@ -268,7 +268,7 @@ def test_backup_every_n_batches(tmp_path):
     backup = BackupAndRestore(tmp_path, save_freq=3, delete_checkpoint=False)
     saved = []
     backup_save = backup._save
-    backup._save = lambda epoch: (saved.append(epoch), backup_save(epoch))
+    backup._save = lambda epoch, logs: (saved.append(epoch), backup_save(epoch, logs))
     model.fit(x, epochs=2, batch_size=8, verbose=0, callbacks=[backup])
     # 4 batches an epoch: after batches 3, 6 (epoch 1, in progress) and at
     # each epoch's end.
@@ -372,3 +372,64 @@ def test_examples_back_up_per_set_of_arguments(tmp_path):
     one.lr, two.lr = 1e-3, 2e-3
     assert tracking.backup_dir(tmp_path, one) != tracking.backup_dir(tmp_path, two)
     assert tracking.backup_dir(tmp_path, one) == tracking.backup_dir(tmp_path, one)
+
+
+# Review probes: modes, retries, odd arguments.
+
+
+def test_atomic_files_keep_the_usual_permissions(tmp_path):
+    path = tmp_path / "new.json"
+    files.write_json(path, {})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    files.write_json(path, {"again": True})
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_backup_of_the_same_configuration_built_again_is_accepted(tmp_path):
+    # A notebook's second build numbers its layers anew (dense_7, ...).
+    model, value_range = make("autoencoder")
+    x, _ = data(value_range)
+    model.fit(x, epochs=1, verbose=0, callbacks=[BackupAndRestore(tmp_path, delete_checkpoint=False)])
+    again, _ = make("autoencoder")
+    assert again.name != model.name
+    history = again.fit(x, epochs=2, verbose=0, callbacks=[BackupAndRestore(tmp_path)])
+    assert history.epoch == [1]
+    assert_untouched(again, weights_of(again))
+
+
+def test_no_backup_of_a_nan_epoch_and_a_retry_restores_from_disk(tmp_path):
+    model, value_range = make("vae")
+    x, _ = data(value_range)
+    backup = BackupAndRestore(tmp_path, delete_checkpoint=False)
+    model.fit(x, epochs=1, verbose=0, callbacks=[backup])
+    bad = x.copy()
+    bad[5:, :] = np.nan
+    dataset = tf.data.Dataset.from_tensor_slices((bad,)).batch(32)
+    # The first batch is checked, so NaN comes in a second dataset element.
+    stream = tf.data.Dataset.from_tensor_slices((x,)).batch(32).concatenate(dataset)
+    with pytest.raises(NonFiniteLossError):
+        model.fit(stream, epochs=2, verbose=0, callbacks=[backup])
+    assert sorted(os.listdir(tmp_path)) == ["backup-000000000"]  # Still epoch 1's.
+    history = model.fit(x, epochs=2, verbose=0, callbacks=[backup])  # The retry.
+    assert history.epoch == [1]
+
+
+def test_fit_takes_a_callback_list_and_checks_validation_split():
+    model, value_range = make("autoencoder")
+    x, _ = data(value_range)
+    logged = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logged.append(sorted(logs))
+
+    model.fit(x, epochs=1, verbose=0, validation_split=0.25,
+              callbacks=keras.callbacks.CallbackList([Record()], add_history=True, model=model))
+    assert "val_loss" in logged[0]
+    with pytest.raises(ValueError, match=r"`validation_split` must be a number >= 0 and below 1.0.*1.0"):
+        model.fit(x, validation_split=1.0, verbose=0)
+    with pytest.raises(ValueError, match=r"`validation_split` must leave examples.*give 0 and 32.*0.99"):
+        model.fit(x, validation_split=0.99, verbose=0)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -38,7 +39,9 @@ class BackupAndRestore(keras.callbacks.Callback):
       weights, optimizer states and losses to an uninterrupted one (same
       backend and thread count), when backups are made at epoch ends.
 
-    With `save_freq=N`, a backup is also made every `N` batches; as in
+    A backup is skipped while the logs hold a NaN or an infinity, so the
+    last good one stays. With `save_freq=N`, a backup is also made every `N`
+    batches (every `N` executions with `steps_per_execution` above 1); as in
     Keras, a resumed run restarts the interrupted epoch from its first batch
     with the weights of the backup, which keeps the work but is not
     bit-identical to an uninterrupted run.
@@ -50,7 +53,8 @@ class BackupAndRestore(keras.callbacks.Callback):
             integer `N` to also back up every `N` training batches.
         delete_checkpoint: Whether to delete `backup_dir` when training
             ends normally (as Keras does), so that the next `fit()` starts
-            afresh. Set it to False to keep the last backup.
+            afresh. Set it to False to keep the last backup until you call
+            `delete()` (for example once the trained model is saved).
     """
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
@@ -67,16 +71,17 @@ class BackupAndRestore(keras.callbacks.Callback):
         self.delete_checkpoint = bool(delete_checkpoint)
         # Extra state the model's `fit()` keeps here (its data seed).
         self.data_seed = None
-        self._restored = None
+        # Whether `restore()` already ran for the `fit()` about to start.
+        self._restored_for_fit = False
         self._epoch = 0
         self._batches = 0
 
     def restore(self, model=None):
-        """Loads the newest complete backup into the model, once.
+        """Loads the newest complete backup into the model.
 
         `GenerativeModel.fit()` calls it before it builds its data, to learn
-        the epoch and the data seed; with another model it runs at
-        `on_train_begin()`.
+        the epoch and the data seed (`on_train_begin()` then does not load
+        it again); with another model it runs at `on_train_begin()`.
 
         Args:
             model: The model; by default the callback's.
@@ -85,14 +90,12 @@ class BackupAndRestore(keras.callbacks.Callback):
             The backup's state (`{"epoch": ..., "data_seed": ...}`), or None
             when there is no backup.
         """
-        if self._restored is not None:
-            return self._restored or None
+        self._restored_for_fit = True
         model = model or self.model
         for name in os.listdir(self.backup_dir) if os.path.isdir(self.backup_dir) else []:
             if name.startswith(".incomplete-"):  # Left by a kill mid-backup.
                 shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
         folder = self._latest()
-        self._restored = {}
         if folder is None:
             return None
         if model.optimizer is not None and not model.optimizer.built:
@@ -120,17 +123,22 @@ class BackupAndRestore(keras.callbacks.Callback):
             variable.assign(np.asarray(value, dtype=variable.dtype))
         self.data_seed = state.get("data_seed")
         self._epoch = state["epoch"]
-        self._restored = state
         return state
+
+    def delete(self):
+        """Deletes `backup_dir`, e.g. once the trained model is saved."""
+        if os.path.isdir(self.backup_dir):
+            shutil.rmtree(self.backup_dir, ignore_errors=True)
 
     def on_train_begin(self, logs=None):
         self._batches = 0
-        if self._restored is None:
+        if not self._restored_for_fit:
             state = self.restore()
             if state is not None:
                 # What keras.callbacks.BackupAndRestore does for Keras'
                 # models; keras-gen models take the epoch in `fit()`.
                 self.model._initial_epoch = state["epoch"]
+        self._restored_for_fit = False  # The next `fit()` restores afresh.
 
     def on_train_batch_end(self, batch, logs=None):
         if self.save_freq == "epoch":
@@ -138,20 +146,21 @@ class BackupAndRestore(keras.callbacks.Callback):
         self._batches += 1
         if self._batches >= self.save_freq:
             self._batches = 0
-            self._save(self._epoch)
+            self._save(self._epoch, logs)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
-        self._save(epoch + 1)
+        self._save(epoch + 1, logs)
 
     def on_train_end(self, logs=None):
-        self._restored = None  # The next `fit()` restores afresh.
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
-            shutil.rmtree(self.backup_dir, ignore_errors=True)
+        if self.delete_checkpoint:
+            self.delete()
 
-    def _save(self, epoch):
+    def _save(self, epoch, logs):
+        if not _finite(logs):
+            return  # Keep the last good backup rather than a NaN model.
         os.makedirs(self.backup_dir, exist_ok=True)
         previous = self._backups()
         number = int(_BACKUP.match(previous[-1]).group(1)) + 1 if previous else 0
@@ -194,14 +203,51 @@ class BackupAndRestore(keras.callbacks.Callback):
 
 
 def _fingerprint(model):
-    """A digest of the model's configuration and compile settings."""
+    """A digest of what makes two trainings the same one.
+
+    The model's class, its weights' shapes, its own scalar settings and the
+    compile settings (optimizers and their learning rates), without names:
+    Keras numbers the names of models and layers built in one process
+    (`dense_7`), and a notebook's second build must still match.
+    """
     try:
-        config = [model.get_config(), model.get_compile_config()]
-    except NotImplementedError:  # A subclassed model without get_config().
+        config = model.get_config()
+        compile_config = model.get_compile_config()
+    except Exception:  # A subclassed model without get_config().
         return None
-    # Objects JSON cannot write count by type: a repr may hold an address.
-    text = json.dumps(config, sort_keys=True, default=lambda o: type(o).__name__)
+    settings = {
+        key: value for key, value in config.items()
+        if key != "name" and isinstance(value, (bool, int, float, str, list, tuple))
+    }
+    text = json.dumps(
+        [
+            type(model).__name__,
+            [(tuple(v.shape), str(v.dtype)) for v in model.weights],
+            settings,
+            _without_names(compile_config),
+        ],
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _without_names(value):
+    if isinstance(value, dict):
+        return {k: _without_names(v) for k, v in value.items() if k != "name"}
+    if isinstance(value, (list, tuple)):
+        return [_without_names(v) for v in value]
+    return value
+
+
+def _finite(logs):
+    for value in (logs or {}).values():
+        try:
+            if not math.isfinite(float(keras.ops.convert_to_numpy(value))):
+                return False
+        except (TypeError, ValueError):
+            continue
+    return True
 
 
 def _seed_variables(model):

@@ -3,7 +3,6 @@
 import math
 
 import keras
-import numpy as np
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -32,7 +31,7 @@ class StopOnNaN(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
             try:
-                value = float(np.asarray(value))
+                value = float(keras.ops.convert_to_numpy(value))
             except (TypeError, ValueError):
                 continue  # Not a scalar: nothing to judge.
             if not math.isfinite(value):

@@ -11,6 +11,7 @@ from keras_gen.callbacks.nan_guard import StopOnNaN
 from keras_gen.data import ArrayBatches, IndexedBatches
 from keras_gen.validation import (
     check_data,
+    check_non_negative_float,
     check_positive_int,
     check_value_range,
     is_array_like,
@@ -54,7 +55,7 @@ def first_batch(data):
     them, so they are not checked.
     """
     if isinstance(data, keras.utils.PyDataset):
-        if isinstance(data, IndexedBatches) or len(data) == 0:
+        if isinstance(data, IndexedBatches) or data.num_batches == 0:
             return None  # Checked when made; or nothing to check.
         batch = data[0]
     elif hasattr(data, "element_spec") and hasattr(data, "take"):
@@ -139,11 +140,13 @@ class GenerativeModel(keras.Model):
         self._check_fit_data(arguments)
 
         callbacks = arguments.get("callbacks") or []
-        if not isinstance(callbacks, keras.callbacks.CallbackList):
-            callbacks = list(callbacks)
-            if stop_on_nan and not any(isinstance(c, StopOnNaN) for c in callbacks):
-                callbacks.append(StopOnNaN())
-            arguments["callbacks"] = callbacks
+        if isinstance(callbacks, keras.callbacks.CallbackList):
+            callbacks = callbacks.callbacks  # Added to in place.
+        else:
+            callbacks = arguments["callbacks"] = list(callbacks)
+        if stop_on_nan and not any(isinstance(c, StopOnNaN) for c in callbacks):
+            # First, so a NaN batch raises before anything saves it.
+            callbacks.insert(0, StopOnNaN())
         backup = next(
             (c for c in callbacks if isinstance(c, BackupAndRestore)), None
         )
@@ -153,7 +156,9 @@ class GenerativeModel(keras.Model):
 
         batches = self._as_indexed_batches(arguments, state, backup)
         if batches is not None:
-            batches.epoch += arguments.get("initial_epoch") or 0
+            if arguments.get("initial_epoch"):
+                # Epoch `e` of an uninterrupted run, however often reused.
+                batches.epoch = arguments["initial_epoch"]
             steps = arguments.get("steps_per_epoch") or len(batches)
             # Keras runs whole executions: an epoch takes a multiple of them.
             per_execution = self.steps_per_execution or 1
@@ -161,7 +166,7 @@ class GenerativeModel(keras.Model):
                 batches, -(-steps // per_execution) * per_execution
             )
             arguments["steps_per_epoch"] = steps
-            arguments["callbacks"] = [*arguments["callbacks"], *extra]
+            callbacks.extend(extra)
         return super().fit(**arguments)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
@@ -238,20 +243,30 @@ class GenerativeModel(keras.Model):
             and shuffle in (True, False)
         ):
             return None
-        split = arguments.pop("validation_split", 0.0) or 0.0
+        split = check_non_negative_float(
+            arguments.pop("validation_split", 0.0) or 0.0, "validation_split", upper=1.0
+        )
         if split and arguments.get("validation_data") is None:
             # Keras' rule: the last `split` of the rows, before shuffling.
             cut = int(len(x) * (1.0 - split))
+            if not 0 < cut < len(x):
+                raise ValueError(
+                    "`validation_split` must leave examples for both training "
+                    f"and validation; {len(x)} examples give {cut} and "
+                    f"{len(x) - cut}. Received: validation_split={split}"
+                )
             arguments["validation_data"] = (x[cut:],) if y is None else (x[cut:], y[cut:])
             x, y = x[:cut], (None if y is None else y[:cut])
         seed = None if state is None else state.get("data_seed")
         if seed is None:
-            seed = int(np.random.randint(2**31 - 1))
+            # Seeded by keras.utils.set_random_seed(); unused without shuffling.
+            seed = int(np.random.randint(2**31 - 1)) if shuffle else 0
         if backup is not None:
             backup.data_seed = seed
-        batches = ArrayBatches(
-            x, y, arguments.pop("batch_size", None) or 32, shuffle=shuffle, seed=seed
-        )
+        batch_size = arguments.pop("batch_size", None) or 32
+        # Validation keeps the training batch size, as Keras does.
+        arguments.setdefault("validation_batch_size", batch_size)
+        batches = ArrayBatches(x, y, batch_size, shuffle=shuffle, seed=seed)
         arguments.update(x=batches, y=None, shuffle=False)
         return batches
 
