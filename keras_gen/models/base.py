@@ -208,15 +208,19 @@ class GenerativeModel(keras.Model):
         batch = first_batch(data)
         if batch is None:
             return
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
         try:
-            self._check_batch(x, "x")
-            self._check_batch(y, "y")
+            self._check_stream_batch(batch)
         except ValueError as error:
             raise ValueError(
                 f"The first batch of `{name}` ({type(data).__name__}) is not "
                 f"what this model trains on: {error}"
             ) from None
+
+    def _check_stream_batch(self, batch):
+        """Checks one batch of a stream, as Keras will unpack it."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        self._check_batch(x, "x")
+        self._check_batch(y, "y")
 
     def _check_batch(self, x, name):
         if is_array_like(x):

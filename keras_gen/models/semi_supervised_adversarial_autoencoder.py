@@ -35,7 +35,7 @@ from keras_gen.models.adversarial_autoencoder import (
     mlp_decoder,
     mlp_encoder,
 )
-from keras_gen.models.base import DEFAULT_BATCH_SIZE, first_batch, predict_in_batches
+from keras_gen.models.base import DEFAULT_BATCH_SIZE, predict_in_batches
 from keras_gen.validation import (
     check_data,
     check_non_negative_float,
@@ -386,22 +386,15 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         kwargs.setdefault("shuffle", False)
         return super().fit(x, y, *args, **kwargs)
 
-    def _check_first_batch(self, data, name="x"):
+    def _check_stream_batch(self, batch):
         # A stream of the dataset's dicts: check each entry as the dataset does.
-        batch = first_batch(data)
         if not isinstance(batch, dict):
-            return super()._check_first_batch(data, name)
-        try:
-            for key in ("x", "x_labelled"):
-                if key in batch:
-                    self._check_batch(batch[key], key)
-            if "y_labelled" in batch:
-                priors.check_label_array(batch["y_labelled"], "y_labelled", self.num_classes)
-        except ValueError as error:
-            raise ValueError(
-                f"The first batch of `{name}` ({type(data).__name__}) is not "
-                f"what this model trains on: {error}"
-            ) from None
+            return super()._check_stream_batch(batch)
+        for key in ("x", "x_labelled"):
+            if key in batch:
+                self._check_batch(batch[key], key)
+        if "y_labelled" in batch:
+            priors.check_label_array(batch["y_labelled"], "y_labelled", self.num_classes)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         if is_array_like(x) and not is_array_like(y):
