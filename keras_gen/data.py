@@ -637,6 +637,44 @@ class ArrayBatches(IndexedBatches):
         return tuple(((None, *a.shape[1:]), a.dtype.name) for a in self.arrays)
 
 
+class SampledBatches(IndexedBatches):
+    """`num_batches` batches of rows drawn at random: Keras-GAN's training loop.
+
+    Keras-GAN trains on `np.random.randint(0, len(x), batch_size)` rows at
+    every iteration, with no notion of an epoch; `GAN.train()` feeds these
+    batches to `fit()` as one epoch of `num_batches` steps. Batch `i` of
+    epoch `e` is a pure function of `(seed, e, i)`.
+
+    Args:
+        x: Array of inputs, one example per row.
+        batch_size: Rows per batch, drawn with replacement.
+        num_batches: Batches per epoch.
+        seed: Non-negative integer seed of the draws.
+
+    Elements: `(x,)` batches of NumPy arrays of `batch_size` rows.
+    """
+
+    def __init__(self, x, batch_size=128, num_batches=1, seed=0):
+        super().__init__(shuffle=True, seed=seed)
+        self.batch_size = validation.check_positive_int(batch_size, "batch_size")
+        self._num_batches = validation.check_positive_int(num_batches, "num_batches")
+        self.x = _as_floatx(x)
+
+    def __len__(self):
+        return self._num_batches
+
+    def batch(self, epoch, index):
+        """Batch `index` of epoch `epoch`: a 1-tuple of `batch_size` random rows."""
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.seed, spawn_key=(2, epoch, index))
+        )
+        return (self.x[rng.integers(0, len(self.x), self.batch_size)],)
+
+    def element_spec(self):
+        """A 1-tuple of `(shape, dtype)`."""
+        return (((self.batch_size, *self.x.shape[1:]), self.x.dtype.name),)
+
+
 def _as_floatx(array):
     array = np.asarray(array)
     if np.issubdtype(array.dtype, np.floating):

@@ -5,10 +5,13 @@ The picture callbacks draw a `uint8` picture every `every_n_epochs` epochs
 the active W&B run if there is one and writes a PNG file otherwise.
 `BackupAndRestore` makes atomic backups a killed run resumes from exactly;
 `StopOnNaN` ends training with an error at the first non-finite loss.
+`EveryNBatches` draws a picture callback's picture every few iterations
+instead, as Keras-GAN does.
 """
 
 from keras_gen.callbacks.backup import BackupAndRestore
 from keras_gen.callbacks.base import ImageGridCallback, PictureCallback
+from keras_gen.callbacks.every_n_batches import EveryNBatches
 from keras_gen.callbacks.images import (
     as_images,
     figure_to_array,
@@ -26,6 +29,7 @@ from keras_gen.callbacks.style_grid import StyleGrid
 
 __all__ = [
     "BackupAndRestore",
+    "EveryNBatches",
     "ImageGridCallback",
     "ImageSink",
     "LatentManifold",

@@ -56,7 +56,7 @@ class ImageSink:
         self.directory = directory
         self.commit = commit
 
-    def log(self, key, image, epoch=None):
+    def log(self, key, image, epoch=None, iteration=None):
         """Logs one picture.
 
         Args:
@@ -65,38 +65,49 @@ class ImageSink:
                 `(height, width, channels)` with 1 or 3 channels.
             epoch: 1-based epoch number (as in Keras' progress bar), or None
                 for a one-off picture.
+            iteration: Instead of `epoch`, the 0-based training iteration
+                (batch) of the picture, as Keras-GAN numbers its images:
+                the file is `directory/{key}/iteration_{iteration:06d}.png`
+                and the W&B row carries `"iteration"`.
 
         Returns:
             The path of the PNG file written.
         """
         image = _check_image(image)
         _check_key(key)
-        if epoch is not None and (
-            isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer))
-            or epoch < 0
+        if epoch is not None and iteration is not None:
+            raise ValueError(
+                "Pass `epoch` or `iteration`, not both. Received: "
+                f"epoch={epoch!r}, iteration={iteration!r}"
+            )
+        unit, step = ("iteration", iteration) if iteration is not None else ("epoch", epoch)
+        if step is not None and (
+            isinstance(step, bool) or not isinstance(step, (int, np.integer))
+            or step < 0
         ):
             raise ValueError(
-                f"`epoch` must be an integer >= 0 or None. Received: epoch={epoch!r}"
+                f"`{unit}` must be an integer >= 0 or None. Received: {unit}={step!r}"
             )
         run = active_wandb_run()
         if run is not None:
-            self._log_to_wandb(run, key, image, epoch)
-        return self._write_png(key, image, epoch)
+            self._log_to_wandb(run, key, image, unit, step)
+        return self._write_png(key, image, unit, step)
 
-    def _log_to_wandb(self, run, key, image, epoch):
+    def _log_to_wandb(self, run, key, image, unit, step):
         wandb = sys.modules["wandb"]
         row = {key: wandb.Image(image)}
-        if epoch is not None:
-            row["epoch"] = int(epoch)
+        if step is not None:
+            row[unit] = int(step)
         run.log(row, commit=self.commit)
 
-    def _write_png(self, key, image, epoch):
+    def _write_png(self, key, image, unit, step):
         from matplotlib.image import imsave
 
-        if epoch is None:
+        if step is None:
             path = os.path.join(self.directory, f"{key}.png")
         else:
-            path = os.path.join(self.directory, key, f"epoch_{int(epoch):04d}.png")
+            digits = 4 if unit == "epoch" else 6
+            path = os.path.join(self.directory, key, f"{unit}_{int(step):0{digits}d}.png")
         if image.ndim == 2:
             # `imsave` colormaps 2-D arrays (viridis, auto-contrast): equal RGB
             # channels keep the gray levels exact instead.

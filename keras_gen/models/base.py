@@ -169,6 +169,16 @@ class GenerativeModel(keras.Model):
             callbacks.extend(extra)
         return super().fit(**arguments)
 
+    def build_model(self):
+        """Returns this model: the W&B blog's `model = ae.build_model()`.
+
+        The blog's classes build their Keras model in `build_model()`; a
+        keras-gen model is that Keras model, built by its constructor, so
+        the blog's next lines (`model.compile(...)`, `model.fit(...)`) run
+        on what this returns.
+        """
+        return self
+
     def evaluate(self, x=None, y=None, *args, **kwargs):
         arguments = _bind(keras.Model.evaluate, self, x, y, *args, **kwargs)
         self._check_batch_size(arguments)
@@ -237,6 +247,7 @@ class GenerativeModel(keras.Model):
         """
         x, y = arguments.get("x"), arguments.get("y")
         if isinstance(x, IndexedBatches):
+            arguments["shuffle"] = False  # They shuffle themselves.
             return x
         shuffle = arguments.get("shuffle", True)
         if not (

@@ -1,11 +1,15 @@
 """The MLP GAN of the lecture notes and Keras-GAN's `gan.py`."""
 
 import math
+import os
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_gen import backend
+from keras_gen import callbacks
+from keras_gen import data
 from keras_gen import losses
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import (
@@ -185,6 +189,84 @@ class GAN(GaussianPrior, AdversarialModel):
         self.compile_players(
             generator_and_discriminator(self, d_optimizer, g_optimizer), **kwargs
         )
+
+    def train(
+        self, epochs, batch_size=128, save_interval=50, x=None,
+        directory="images", seed=None, verbose="auto", sample_interval=None,
+    ):
+        """Keras-GAN's `train()`: `epochs` iterations of one random batch each.
+
+        `DCGAN().train(epochs=4000, batch_size=32, save_interval=50)` runs as
+        Keras-GAN's script does: `epochs` counts iterations, not passes over
+        the data; each iteration trains both players on `batch_size` images
+        drawn at random (`keras_gen.data.SampledBatches`); a 5x5 grid of
+        generated images is saved every `save_interval` iterations, iteration
+        0 included, as `directory/generated_images/iteration_NNNNNN.png`
+        (the grid decodes the same 25 noise vectors each time). Without `x`
+        it trains on MNIST's 60,000 training digits scaled to [-1, 1].
+
+        It is one `fit()` of one epoch of `epochs` steps (the same compiled
+        step, the same speed), after `compile()` with the default optimizers
+        (Keras-GAN's Adam(2e-4, beta_1=0.5)) if the model is not compiled.
+
+        Args:
+            epochs: Number of iterations (Keras-GAN's name for them).
+            batch_size: Images per iteration; Keras-GAN's default, 128.
+            save_interval: Save a grid every this many iterations.
+            x: Training images in [-1, 1] of the model's `input_shape`;
+                MNIST by default.
+            directory: Folder of the pictures (Keras-GAN's `images/`).
+            seed: Seed of the batch draws; by default drawn from NumPy's
+                global generator, which `keras.utils.set_random_seed()` seeds.
+            verbose: As in `fit()`; 0 also silences the message saying
+                where the pictures go.
+            sample_interval: Keras-GAN's `gan.py` name for `save_interval`.
+
+        Returns:
+            The `History` of the `fit()` call: one entry per metric, the
+            average over the iterations.
+        """
+        iterations = check_positive_int(epochs, "epochs")
+        if sample_interval is not None:
+            save_interval = sample_interval
+        if x is None:
+            x = self._keras_gan_mnist()
+        self._check_batch(x, "x")
+        if not self.compiled:
+            self.compile()
+        if seed is None:
+            seed = int(np.random.randint(2**31 - 1))
+        batches = data.SampledBatches(x, batch_size, iterations, seed=seed)
+        pictures = callbacks.EveryNBatches(
+            callbacks.SampleGrid(
+                num_samples=25, columns=5, value_range=self.value_range,
+                directory=directory,
+                # Flat images are taken as square.
+                image_shape=self.input_shape if len(self.input_shape) > 1 else None,
+            ),
+            every_n_batches=save_interval,
+        )
+        if verbose != 0:
+            print(
+                f"Saving 5x5 grids of generated images every {save_interval} "
+                f"iterations to {os.path.join(directory, pictures.picture.key)}"
+            )
+        return self.fit(batches, epochs=1, callbacks=[pictures], verbose=verbose)
+
+    def _keras_gan_mnist(self):
+        """MNIST's training digits in [-1, 1], flat or as images to fit the model."""
+        layouts = {(784,): "flat", (28, 28, 1): "image"}
+        if self.input_shape not in layouts:
+            raise ValueError(
+                "Without `x`, train() uses MNIST, whose digits have shape "
+                "(784,) or (28, 28, 1); pass your images in [-1, 1] as `x=` "
+                f"for a model of another shape. Received: input_shape="
+                f"{self.input_shape}"
+            )
+        (x_train, _), _ = data.load_dataset(
+            "mnist", layout=layouts[self.input_shape], value_range=(-1.0, 1.0)
+        )
+        return x_train
 
     def train_step(self, data):
         real_images = self.unpack_batch(data)
