@@ -11,72 +11,68 @@ trained on `--labels` digits and prints the test classification error.
     python examples/aae.py --mode semi_supervised --labels 100 --epochs 100
     python examples/aae.py --mode semi_supervised --recipe paper --epochs 50
 
-Each run logs to Weights & Biases (offline unless you are logged in; see
-README) its per-epoch metrics, pictures and model. The pictures are PNG
-files under `--out/pictures` too, with or without W&B.
+Pictures (PNG files) and the model go under `--out`, and to the W&B run
+(offline unless you are logged in; see README) with the per-epoch metrics.
 """
 
-import argparse
 import os
-
-import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import console
 from keras_gen import files
 from keras_gen import tracking
-from keras_gen.data import labelled_split, load_dataset
-from keras_gen.models import semi_supervised_adversarial_autoencoder as semi
 
-MODELS = {
-    "unsupervised": keras_gen.AdversarialAutoencoder,
-    "supervised": keras_gen.SupervisedAdversarialAutoencoder,
-    "semi_supervised": keras_gen.SemiSupervisedAdversarialAutoencoder,
+MODELS = {  # --mode -> the model class of keras_gen
+    "unsupervised": "AdversarialAutoencoder",
+    "supervised": "SupervisedAdversarialAutoencoder",
+    "semi_supervised": "SemiSupervisedAdversarialAutoencoder",
 }
 
 
 def parse_args():
-    # Flag names are the W&B config keys and the sweep parameter names.
-    parser = argparse.ArgumentParser(description="Train an AAE on MNIST.")
-    parser.add_argument("--mode", default="unsupervised", choices=sorted(MODELS))
-    parser.add_argument("--labels", type=int, default=100)  # semi_supervised
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch_size", type=int, default=100)
+    parser = console.training_parser(
+        "Train an adversarial autoencoder on MNIST or Fashion-MNIST.",
+        epochs=20, batch_size=100, out=None,
+        out_help="Folder of the model, pictures and backup; None: "
+                 "out/aae_<mode>.",
+    )
+    parser.add_argument("--mode", default="unsupervised", choices=sorted(MODELS),
+                        help="Which adversarial autoencoder.")
+    parser.add_argument("--labels", type=int, default=100,
+                        help="semi_supervised: labelled training images.")
     parser.add_argument("--latent_dim", type=int, default=None,
-                        help="Code (style) size; default 2, 10 semi-supervised.")
+                        help="Code (style) size; None: 2, or 10 semi-supervised.")
     parser.add_argument("--prior", default="gaussian",
-                        choices=["gaussian", "mixture", "uniform"])
-    parser.add_argument("--train_samples", type=int, default=None,
-                        help="Train on the first N digits only (quick runs).")
+                        choices=["gaussian", "mixture", "uniform"],
+                        help="The distribution the codes are pushed to.")
     parser.add_argument("--recipe", default="post", choices=["post", "paper"],
                         help="semi_supervised: the Paperspace post's settings, "
                              "or Makhzani et al.'s (input noise, SGD, decay).")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="Default: out/aae_<mode>.")
-    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
     return parser.parse_args()
 
 
 def main():
+    args = parse_args()  # `--help` answers here, before the backend loads.
+    keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(parse_args(), job_type="aae")
+    run, args = tracking.start_run(args, job_type="aae")
     keras.utils.set_random_seed(args.seed)
     out = args.out or os.path.join("out", f"aae_{args.mode}")
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(out, "--out")
 
     # Flat vectors of 784 pixels in [0, 1], for the sigmoid decoder.
-    (x_train, y_train), (x_test, y_test) = load_dataset("mnist", layout="flat")
+    (x_train, y_train), (x_test, y_test) = keras_gen.data.load_dataset(
+        args.dataset, layout="flat")
     x_train, y_train = x_train[: args.train_samples], y_train[: args.train_samples]
-
     labels = None if args.mode == "unsupervised" else y_train
-    test_labels = None if labels is None else y_test
     validation = (x_test,) if labels is None else (x_test, y_test)
     if args.mode == "semi_supervised":
-        # A few class-balanced labelled digits; the rest train unlabelled.
-        # Each batch pairs `batch_size` unlabelled digits with labelled ones.
-        (x_l, y_l), (x_u, _) = labelled_split(x_train, y_train, args.labels,
-                                              seed=args.seed)
+        # A few class-balanced labelled images; the rest train unlabelled.
+        # Each batch pairs `batch_size` unlabelled images with labelled ones.
+        (x_l, y_l), (x_u, _) = keras_gen.data.labelled_split(
+            x_train, y_train, args.labels, seed=args.seed)
         x_train, labels = keras_gen.make_semi_supervised_dataset(
             x_u, x_l, y_l, batch_size=args.batch_size, seed=args.seed), None
 
@@ -86,10 +82,11 @@ def main():
         options["latent_dim"] = args.latent_dim
     if args.prior != "gaussian":
         options["prior"] = args.prior
+    semi = keras_gen.models.semi_supervised_adversarial_autoencoder
     paper = args.mode == "semi_supervised" and args.recipe == "paper"
     if paper:  # 1000-unit layers, 10-D z, input noise 0.3, no dropout.
         options.update(semi.PAPER_ARCHITECTURE)
-    model = MODELS[args.mode](**options)
+    model = getattr(keras_gen, MODELS[args.mode])(**options)
     # One optimizer per phase: the post's Adam(6e-4) reconstruction, Adam(8e-4)
     # discriminator and regularization, Adam(1e-3) classification; or the
     # paper's SGD with momentum, all rates divided by 10 at epochs 50 and 1000.
@@ -101,8 +98,7 @@ def main():
         tracking.backup_dir(out, args), delete_checkpoint=False)
     pictures = os.path.join(out, "pictures")
     picture_callbacks = [
-        backup,
-        tracking.MetricsLogger(args.log_every_n_batches),
+        backup, callbacks.MetricsLogger(args.log_every_n_batches),
         callbacks.LossCurves(directory=pictures),
         callbacks.LatentSpacePlot(x_test[:5000], y_test[:5000], directory=pictures),
     ]
@@ -112,8 +108,7 @@ def main():
     else:
         picture_callbacks += [
             callbacks.ReconstructionLogger(x_test, directory=pictures),
-            callbacks.SampleGrid(num_samples=32, columns=8, directory=pictures),
-        ]
+            callbacks.SampleGrid(num_samples=32, columns=8, directory=pictures)]
     if args.mode == "unsupervised" and model.latent_dim == 2:
         # The priors fill [-10, 10]^2, so decode a grid over that square.
         picture_callbacks.append(
@@ -122,8 +117,7 @@ def main():
     model.fit(x_train, labels, epochs=args.epochs, batch_size=args.batch_size,
               validation_data=validation, callbacks=picture_callbacks, verbose=2)
 
-    metrics = model.evaluate(x_test, test_labels, batch_size=1000, verbose=0,
-                             return_dict=True)
+    metrics = model.evaluate(*validation, batch_size=1000, verbose=0, return_dict=True)
     if args.mode == "semi_supervised":
         error = model.classification_error(x_test, y_test)
         metrics["classification_error_percent"] = 100 * error
@@ -132,8 +126,7 @@ def main():
     backup.delete()  # Saved: the backup has done its job.
 
     print("Test metrics:", *(f"  {k}: {v:.4f}" for k, v in metrics.items()), sep="\n")
-    print(f"Model saved to {', '.join(saved)}")
-    print(f"Pictures in {pictures}" + (" and the W&B run" if run else ""))
+    tracking.print_saved(saved, pictures, run)
     tracking.finish_run(run, {f"test_{k}": v for k, v in metrics.items()})
 
 

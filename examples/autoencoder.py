@@ -17,45 +17,40 @@ W&B. The sweep `sweeps/latent.yaml` varies `--latent_space`:
     keras-gen sweep sweeps/latent.yaml
 """
 
-import argparse
 import os
-
-import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import console
 from keras_gen import files
 from keras_gen import tracking
-from keras_gen.data import load_dataset
 
 
 def parse_args():
-    # Flag names are the W&B config keys and the sweep parameter names.
-    parser = argparse.ArgumentParser(description="Train an autoencoder on MNIST.")
-    parser.add_argument("--dataset", default="mnist",
-                        choices=["mnist", "fashion_mnist"])
-    parser.add_argument("--latent_space", type=int, default=32)
-    parser.add_argument("--intermediate_dim", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument("--learning_rate", type=float, default=1e-3)
-    parser.add_argument("--train_samples", type=int, default=None,
-                        help="Train on the first N digits only (quick runs).")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="out/autoencoder")
-    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    parser = console.training_parser(
+        "Train a dense autoencoder on MNIST or Fashion-MNIST.",
+        epochs=50, batch_size=256, out="out/autoencoder",
+    )
+    parser.add_argument("--latent_space", type=int, default=32,
+                        help="Size of the code (the blog's encoding_dim).")
+    parser.add_argument("--intermediate_dim", type=int, default=128,
+                        help="Units of the hidden layer on each side.")
+    parser.add_argument("--learning_rate", type=float, default=1e-3,
+                        help="Adam's learning rate.")
     return parser.parse_args()
 
 
 def main():
+    args = parse_args()  # `--help` answers here, before the backend loads.
+    keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(parse_args(), job_type="autoencoder")
+    run, args = tracking.start_run(args, job_type="autoencoder")
     keras.utils.set_random_seed(args.seed)
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
 
     # Flat vectors of 784 pixels in [0, 1], downloaded and cached by Keras.
-    (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
+    (x_train, _), (x_test, y_test) = keras_gen.data.load_dataset(args.dataset, layout="flat")
     x_train = x_train[: args.train_samples]
 
     autoencoder = keras_gen.Autoencoder(
@@ -80,7 +75,7 @@ def main():
         validation_data=(x_test,),
         callbacks=[
             backup,
-            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(x_test, directory=pictures),
             # With more than 2 dimensions the codes are projected with PCA.
             callbacks.LatentSpacePlot(x_test, y_test, directory=pictures),
@@ -98,7 +93,7 @@ def main():
     print(f"Codes of the first test digits, shape {codes.shape} (first 8):")
     print(codes[:, :8].round(2))
     print(f"Test MSE: {test_mse:.5f}")
-    print(f"Model saved to {', '.join(saved)}")
+    tracking.print_saved(saved, pictures, run)
     tracking.finish_run(run, summary={"test_mse": test_mse})
 
 

@@ -21,70 +21,55 @@ generated digits, loss curves and the model. The pictures are PNG
 files under `--out/pictures` too, with or without W&B.
 """
 
-import argparse
 import os
-
-import keras
-import numpy as np
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import console
 from keras_gen import files
 from keras_gen import tracking
-from keras_gen.data import load_dataset
 
 
 def parse_args():
-    # Flag names are the W&B config keys and the sweep parameter names.
-    parser = argparse.ArgumentParser(description="Train a DCGAN on MNIST.")
-    parser.add_argument("--dataset", default="mnist",
-                        choices=["mnist", "fashion_mnist"])
+    parser = console.training_parser(
+        "Train a DCGAN (Keras-GAN's or the PyTorch example's) on MNIST or "
+        "Fashion-MNIST.", epochs=2, batch_size=32, out="out/dcgan",
+    )
     parser.add_argument("--architecture", default="keras_gan",
-                        choices=["keras_gan", "pytorch"])
+                        choices=["keras_gan", "pytorch"],
+                        help="Keras-GAN's 28x28 pair or the PyTorch example's.")
     parser.add_argument("--image_size", type=int, default=None,
                         choices=[28, 32, 64],
-                        help="28 for keras_gan (default); 32 or 64 (default) "
-                             "for pytorch.")
-    parser.add_argument("--latent_dim", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch_size", type=int, default=32)
+                        help="None: 28 for keras_gan, 64 for pytorch (which "
+                             "also takes 32).")
+    parser.add_argument("--latent_dim", type=int, default=100,
+                        help="Size of the generator's noise vector.")
     parser.add_argument("--gen_interval", type=int, default=1,
-                        help="Draw generated digits every N epochs.")
-    parser.add_argument("--d_learning_rate", type=float, default=2e-4)
-    parser.add_argument("--g_learning_rate", type=float, default=2e-4)
-    parser.add_argument("--train_samples", type=int, default=None,
-                        help="Train on the first N digits only (quick runs).")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="out/dcgan")
-    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+                        help="Draw generated images every N epochs.")
+    parser.add_argument("--d_learning_rate", type=float, default=2e-4,
+                        help="Discriminator's Adam learning rate (beta_1 0.5).")
+    parser.add_argument("--g_learning_rate", type=float, default=2e-4,
+                        help="Generator's Adam learning rate (beta_1 0.5).")
     return parser.parse_args()
 
 
-def resize(images, size, chunk=5000):
-    """Bilinear resizing to `size` x `size`, a chunk at a time (saves memory)."""
-    return np.concatenate([
-        keras.ops.convert_to_numpy(
-            keras.ops.image.resize(images[start : start + chunk], (size, size))
-        )
-        for start in range(0, len(images), chunk)
-    ])
-
-
 def main():
+    args = parse_args()  # `--help` answers here, before the backend loads.
+    keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(parse_args(), job_type="dcgan")
+    run, args = tracking.start_run(args, job_type="dcgan")
     keras.utils.set_random_seed(args.seed)
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
     size = args.image_size or (28 if args.architecture == "keras_gan" else 64)
 
     # Digits as 28x28x1 images in [-1, 1], the range of the generator's tanh.
-    (x_train, _), _ = load_dataset(
+    (x_train, _), _ = keras_gen.data.load_dataset(
         args.dataset, layout="image", value_range=(-1.0, 1.0)
     )
     x_train = x_train[: args.train_samples]
     if size != 28:
-        x_train = resize(x_train, size)  # stays in [-1, 1]
+        x_train = keras_gen.data.resize_images(x_train, size)  # still in [-1, 1]
 
     dcgan = keras_gen.DCGAN(
         input_shape=(size, size, 1),
@@ -109,7 +94,7 @@ def main():
         batch_size=args.batch_size,
         callbacks=[
             backup,
-            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(  # the same 25 noise vectors every time
                 num_samples=25, columns=5, every_n_epochs=args.gen_interval,
                 value_range=(-1, 1), directory=pictures,
@@ -120,8 +105,7 @@ def main():
     model_path = os.path.join(args.out, "dcgan.keras")
     saved = tracking.save_model(dcgan, model_path, run)
     backup.delete()  # Saved: the backup has done its job.
-    print(f"Model saved to {', '.join(saved)}")
-    print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
+    tracking.print_saved(saved, pictures, run)
     tracking.finish_run(run)
 
 

@@ -13,49 +13,46 @@ versions (`denoised`), the latent space, loss curves and the model. The pictures
 PNG files under `--out/pictures` too, with or without W&B.
 """
 
-import argparse
 import os
 
-import keras
 import numpy as np
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import console
 from keras_gen import files
 from keras_gen import tracking
-from keras_gen.data import load_dataset
 
 
 def parse_args():
-    # Flag names are the W&B config keys and the sweep parameter names.
-    parser = argparse.ArgumentParser(
-        description="Train a denoising autoencoder on MNIST."
+    parser = console.training_parser(
+        "Train a denoising autoencoder on MNIST or Fashion-MNIST.",
+        epochs=50, batch_size=256, out="out/denoising_autoencoder",
     )
-    parser.add_argument("--dataset", default="mnist",
-                        choices=["mnist", "fashion_mnist"])
-    parser.add_argument("--latent_space", type=int, default=32)
-    parser.add_argument("--intermediate_dim", type=int, default=128)
-    parser.add_argument("--noise_std", type=float, default=0.5)
-    parser.add_argument("--mask_fraction", type=float, default=0.0)
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument("--learning_rate", type=float, default=1e-3)
-    parser.add_argument("--train_samples", type=int, default=None,
-                        help="Train on the first N digits only (quick runs).")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="out/denoising_autoencoder")
-    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    parser.add_argument("--latent_space", type=int, default=32,
+                        help="Size of the code.")
+    parser.add_argument("--intermediate_dim", type=int, default=128,
+                        help="Units of the hidden layer on each side.")
+    parser.add_argument("--noise_std", type=float, default=0.5,
+                        help="Standard deviation of the Gaussian noise added "
+                             "to the inputs in training.")
+    parser.add_argument("--mask_fraction", type=float, default=0.0,
+                        help="Fraction of the pixels set to 0 in training.")
+    parser.add_argument("--learning_rate", type=float, default=1e-3,
+                        help="Adam's learning rate.")
     return parser.parse_args()
 
 
 def main():
+    args = parse_args()  # `--help` answers here, before the backend loads.
+    keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(parse_args(), job_type="denoising_autoencoder")
+    run, args = tracking.start_run(args, job_type="denoising_autoencoder")
     keras.utils.set_random_seed(args.seed)
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
 
-    (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
+    (x_train, _), (x_test, y_test) = keras_gen.data.load_dataset(args.dataset, layout="flat")
     x_train = x_train[: args.train_samples]
 
     model = keras_gen.DenoisingAutoencoder(
@@ -84,7 +81,7 @@ def main():
         validation_data=(x_test_noisy, x_test),
         callbacks=[
             backup,
-            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.MetricsLogger(args.log_every_n_batches),
             callbacks.ReconstructionLogger(
                 x_test_noisy, directory=pictures, key="denoised"
             ),
@@ -102,7 +99,7 @@ def main():
 
     print(f"Test MSE of the noisy inputs:    {noisy_mse:.5f}")
     print(f"Test MSE of the denoised digits: {denoised_mse:.5f}")
-    print(f"Model saved to {', '.join(saved)}")
+    tracking.print_saved(saved, pictures, run)
     tracking.finish_run(
         run, summary={"test_noisy_mse": noisy_mse, "test_denoised_mse": denoised_mse}
     )

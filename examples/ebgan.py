@@ -23,52 +23,51 @@ digits, loss and energy curves, and the model. The pictures are PNG
 files under `--out/pictures` too, with or without W&B.
 """
 
-import argparse
 import os
-
-import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import console
 from keras_gen import files
 from keras_gen import tracking
-from keras_gen.data import load_dataset
 
 
 def parse_args():
-    # Flag names are the W&B config keys and the sweep parameter names.
-    parser = argparse.ArgumentParser(description="Train an EBGAN on MNIST.")
-    parser.add_argument("--dataset", default="mnist",
-                        choices=["mnist", "fashion_mnist"])
-    parser.add_argument("--architecture", default="mlp", choices=["mlp", "conv"])
-    parser.add_argument("--latent_dim", type=int, default=100)
-    parser.add_argument("--margin", type=float, default=0.5)
-    parser.add_argument("--pull_away_weight", type=float, default=0.1)
-    parser.add_argument("--embedding_dim", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch_size", type=int, default=64)
+    parser = console.training_parser(
+        "Train an energy-based GAN on MNIST or Fashion-MNIST.",
+        epochs=30, batch_size=64, out="out/ebgan",
+    )
+    parser.add_argument("--architecture", default="mlp", choices=["mlp", "conv"],
+                        help="Dense networks, or the paper's convolutions.")
+    parser.add_argument("--latent_dim", type=int, default=100,
+                        help="Size of the generator's noise vector.")
+    parser.add_argument("--margin", type=float, default=0.5,
+                        help="Energy margin m of the discriminator's hinge.")
+    parser.add_argument("--pull_away_weight", type=float, default=0.1,
+                        help="Weight of the pull-away term (0 turns it off).")
+    parser.add_argument("--embedding_dim", type=int, default=64,
+                        help="Code size of the autoencoder discriminator.")
     parser.add_argument("--gen_interval", type=int, default=1,
-                        help="Draw generated digits every N epochs.")
-    parser.add_argument("--d_learning_rate", type=float, default=1e-3)
-    parser.add_argument("--g_learning_rate", type=float, default=2e-4)
-    parser.add_argument("--train_samples", type=int, default=None,
-                        help="Train on the first N digits only (quick runs).")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="out/ebgan")
-    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+                        help="Draw generated images every N epochs.")
+    parser.add_argument("--d_learning_rate", type=float, default=1e-3,
+                        help="Discriminator's Adam learning rate (beta_1 0.5).")
+    parser.add_argument("--g_learning_rate", type=float, default=2e-4,
+                        help="Generator's Adam learning rate (beta_1 0.5).")
     return parser.parse_args()
 
 
 def main():
+    args = parse_args()  # `--help` answers here, before the backend loads.
+    keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(parse_args(), job_type="ebgan")
+    run, args = tracking.start_run(args, job_type="ebgan")
     keras.utils.set_random_seed(args.seed)
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
 
     # Digits as 28x28x1 images in [-1, 1], the range of the tanh outputs;
     # the energies (mean squared errors) then lie in [0, 4].
-    (x_train, _), (x_test, _) = load_dataset(
+    (x_train, _), (x_test, _) = keras_gen.data.load_dataset(
         args.dataset, layout="image", value_range=(-1.0, 1.0)
     )
     x_train = x_train[: args.train_samples]
@@ -99,7 +98,7 @@ def main():
         batch_size=args.batch_size,
         callbacks=[
             backup,
-            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(  # the same 25 noise vectors every time
                 num_samples=25, columns=5, every_n_epochs=args.gen_interval,
                 value_range=(-1, 1), directory=pictures,
@@ -124,8 +123,7 @@ def main():
     backup.delete()  # Saved: the backup has done its job.
     print(f"Mean energy of test digits: {test_energy:.4f}, of generated "
           f"digits: {fake_energy:.4f} (margin {args.margin})")
-    print(f"Model saved to {', '.join(saved)}")
-    print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
+    tracking.print_saved(saved, pictures, run)
     tracking.finish_run(
         run, summary={"test_energy": test_energy, "generated_energy": fake_energy}
     )

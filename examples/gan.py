@@ -20,52 +20,46 @@ generated digits, loss curves and the model. The pictures are PNG
 files under `--out/pictures` too, with or without W&B.
 """
 
-import argparse
 import os
-
-import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import console
 from keras_gen import files
 from keras_gen import tracking
-from keras_gen.data import load_dataset
-from keras_gen.evaluation import SampleQuality
 
 
 def parse_args():
-    # Flag names are the W&B config keys and the sweep parameter names.
-    parser = argparse.ArgumentParser(description="Train an MLP GAN on MNIST.")
-    parser.add_argument("--dataset", default="mnist",
-                        choices=["mnist", "fashion_mnist"])
-    parser.add_argument("--latent_dim", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=16)
-    parser.add_argument("--batch_size", type=int, default=32)
+    parser = console.training_parser(
+        "Train the MLP GAN of Keras-GAN on MNIST or Fashion-MNIST.",
+        epochs=16, batch_size=32, out="out/gan",
+    )
+    parser.add_argument("--latent_dim", type=int, default=100,
+                        help="Size of the generator's noise vector.")
     parser.add_argument("--gen_interval", type=int, default=1,
-                        help="Draw generated digits every N epochs.")
-    parser.add_argument("--d_learning_rate", type=float, default=2e-4)
-    parser.add_argument("--g_learning_rate", type=float, default=2e-4)
+                        help="Draw generated images every N epochs.")
+    parser.add_argument("--d_learning_rate", type=float, default=2e-4,
+                        help="Discriminator's Adam learning rate (beta_1 0.5).")
+    parser.add_argument("--g_learning_rate", type=float, default=2e-4,
+                        help="Generator's Adam learning rate (beta_1 0.5).")
     parser.add_argument("--quality_samples", type=int, default=2000,
                         help="Samples scored every gen_interval epochs (FCD, "
                              "class coverage...); 0 to skip.")
-    parser.add_argument("--train_samples", type=int, default=None,
-                        help="Train on the first N digits only (quick runs).")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="out/gan")
-    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
     return parser.parse_args()
 
 
 def main():
+    args = parse_args()  # `--help` answers here, before the backend loads.
+    keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(parse_args(), job_type="gan")
+    run, args = tracking.start_run(args, job_type="gan")
     keras.utils.set_random_seed(args.seed)
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
 
     # Digits as 28x28x1 images scaled to [-1, 1], the range of the
     # generator's tanh. Keras downloads MNIST once and caches it.
-    (x_train, _), _ = load_dataset(
+    (x_train, _), _ = keras_gen.data.load_dataset(
         args.dataset, layout="image", value_range=(-1.0, 1.0)
     )
     x_train = x_train[: args.train_samples]
@@ -93,7 +87,7 @@ def main():
     # come before the logger to reach W&B.
     quality = []
     if args.quality_samples > 0:
-        quality.append(SampleQuality(
+        quality.append(keras_gen.evaluation.SampleQuality(
             dataset=args.dataset, every_n_epochs=args.gen_interval,
             num_samples=args.quality_samples, log_to_wandb=False,
         ))
@@ -104,7 +98,7 @@ def main():
         callbacks=[
             backup,
             *quality,
-            tracking.MetricsLogger(args.log_every_n_batches),
+            callbacks.MetricsLogger(args.log_every_n_batches),
             callbacks.SampleGrid(
                 num_samples=25, columns=5, every_n_epochs=args.gen_interval,
                 value_range=(-1, 1), directory=pictures,
@@ -116,8 +110,7 @@ def main():
     model_path = os.path.join(args.out, "gan.keras")
     saved = tracking.save_model(gan, model_path, run)
     backup.delete()  # Saved: the backup has done its job.
-    print(f"Model saved to {', '.join(saved)}")
-    print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
+    tracking.print_saved(saved, pictures, run)
     tracking.finish_run(run)
 
 

@@ -16,48 +16,47 @@ manifold, loss curves and the model. The pictures are PNG files under
 `sweeps/vae_latent.yaml` varies `--latent_dim`.
 """
 
-import argparse
 import os
-
-import keras
 
 import keras_gen
 from keras_gen import callbacks
+from keras_gen import console
 from keras_gen import files
 from keras_gen import tracking
-from keras_gen.data import load_dataset
 
 
 def parse_args():
-    # Flag names are the W&B config keys and the sweep parameter names.
-    parser = argparse.ArgumentParser(description="Train a VAE on MNIST.")
-    parser.add_argument("--dataset", default="mnist",
-                        choices=["mnist", "fashion_mnist"])
-    parser.add_argument("--latent_dim", type=int, default=2)
-    parser.add_argument("--intermediate_dim", type=int, default=512)
+    parser = console.training_parser(
+        "Train a VAE on MNIST or Fashion-MNIST.",
+        epochs=50, batch_size=128, out="out/vae",
+    )
+    parser.add_argument("--latent_dim", type=int, default=2,
+                        help="Size of the code z; 2 draws the latent manifold.")
+    parser.add_argument("--intermediate_dim", type=int, default=512,
+                        help="Units of the hidden layer on each side.")
     parser.add_argument("--reconstruction_loss", default="mse",
-                        choices=["mse", "binary_crossentropy"])
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--batch_size", type=int, default=128)
-    parser.add_argument("--learning_rate", type=float, default=1e-3)
-    parser.add_argument("--train_samples", type=int, default=None,
-                        help="Train on the first N digits only (quick runs).")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="out/vae")
-    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+                        choices=["mse", "binary_crossentropy"],
+                        help="mse: the W&B blog's; binary_crossentropy: the "
+                             "Paperspace post's (the loss is then the "
+                             "negative ELBO in nats).")
+    parser.add_argument("--learning_rate", type=float, default=1e-3,
+                        help="Adam's learning rate.")
     return parser.parse_args()
 
 
 def main():
+    args = parse_args()  # `--help` answers here, before the backend loads.
+    keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(parse_args(), job_type="vae")
+    run, args = tracking.start_run(args, job_type="vae")
     keras.utils.set_random_seed(args.seed)
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
 
     # Flat vectors of 784 pixels in [0, 1]; Keras downloads the dataset on
     # first use and caches it in $KERAS_HOME/datasets (~/.keras/datasets).
-    (x_train, _), (x_test, y_test) = load_dataset(args.dataset, layout="flat")
+    (x_train, _), (x_test, y_test) = keras_gen.data.load_dataset(
+        args.dataset, layout="flat")
     x_train = x_train[: args.train_samples]
 
     vae = keras_gen.VariationalAutoencoder(
@@ -80,7 +79,7 @@ def main():
     pictures = os.path.join(args.out, "pictures")
     picture_callbacks = [
         backup,
-        tracking.MetricsLogger(args.log_every_n_batches),
+        callbacks.MetricsLogger(args.log_every_n_batches),
         callbacks.ReconstructionLogger(x_test, directory=pictures),
         callbacks.LatentSpacePlot(x_test, y_test, directory=pictures),
         callbacks.SampleGrid(num_samples=32, columns=8, directory=pictures),
@@ -108,7 +107,7 @@ def main():
     print("Test metrics:")
     for name, value in metrics.items():
         print(f"  {name}: {value:.4f}")
-    print(f"Model saved to {', '.join(saved)}")
+    tracking.print_saved(saved, pictures, run)
     tracking.finish_run(run)
 
 

@@ -1,47 +1,66 @@
-"""keras-gen: a Keras 3 model zoo of deep generative models."""
+"""keras-gen: a Keras 3 model zoo of deep generative models.
 
-from keras_gen import backend
-from keras_gen import callbacks
-from keras_gen import data
-from keras_gen import layers
-from keras_gen import losses
-from keras_gen import optimizers
-from keras_gen import priors
-from keras_gen.data import SemiSupervisedBatches
-from keras_gen.data import make_semi_supervised_dataset
-from keras_gen.models import AdversarialAutoencoder
-from keras_gen.models import AdversarialModel
-from keras_gen.models import Autoencoder
-from keras_gen.models import DCGAN
-from keras_gen.models import DenoisingAutoencoder
-from keras_gen.models import EBGAN
-from keras_gen.models import GAN
-from keras_gen.models import GenerativeModel
-from keras_gen.models import SemiSupervisedAdversarialAutoencoder
-from keras_gen.models import SupervisedAdversarialAutoencoder
-from keras_gen.models import VariationalAutoencoder
+Importing the package is instant: Keras and its backend load when a model,
+a callback or any module that needs them is first used (`keras_gen.VAE...`,
+`from keras_gen import callbacks`). The command-line tools and the examples'
+`--help` therefore answer without loading TensorFlow, JAX or PyTorch.
 
-__all__ = [
-    "AdversarialAutoencoder",
-    "AdversarialModel",
-    "Autoencoder",
-    "DCGAN",
-    "DenoisingAutoencoder",
-    "EBGAN",
-    "GAN",
-    "GenerativeModel",
-    "SemiSupervisedAdversarialAutoencoder",
-    "SemiSupervisedBatches",
-    "SupervisedAdversarialAutoencoder",
-    "VariationalAutoencoder",
-    "backend",
-    "callbacks",
-    "data",
-    "layers",
-    "losses",
-    "make_semi_supervised_dataset",
-    "optimizers",
-    "priors",
-]
+The model classes register with Keras' serialization when `keras_gen.models`
+is imported, which touching any model class does. To load a saved model in a
+new process, use `keras_gen.load_model(path)`, or import a model class (or
+`keras_gen.models`) before `keras.saving.load_model(path)`.
+"""
+
+import importlib
+
+from keras_gen import lazy
+
+# Public name -> the module that defines it, imported on first access.
+_EXPORTS = {
+    "AdversarialAutoencoder": "keras_gen.models",
+    "AdversarialModel": "keras_gen.models",
+    "Autoencoder": "keras_gen.models",
+    "DCGAN": "keras_gen.models",
+    "DenoisingAutoencoder": "keras_gen.models",
+    "EBGAN": "keras_gen.models",
+    "GAN": "keras_gen.models",
+    "GenerativeModel": "keras_gen.models",
+    "SemiSupervisedAdversarialAutoencoder": "keras_gen.models",
+    "SupervisedAdversarialAutoencoder": "keras_gen.models",
+    "VariationalAutoencoder": "keras_gen.models",
+    "SemiSupervisedBatches": "keras_gen.data",
+    "make_semi_supervised_dataset": "keras_gen.data",
+}
+_SUBMODULES = (
+    "backend", "callbacks", "console", "data", "evaluation", "files", "layers",
+    "losses", "models", "optimizers", "priors", "tracking", "validation",
+)
 
 __version__ = "0.1.0"
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a `.keras` file saved from a keras-gen model (or containing one).
+
+    `keras.saving.load_model()` after registering keras-gen's classes, so it
+    works in a fresh process without importing any model first.
+
+    Args:
+        filepath: Path of the `.keras` file.
+        custom_objects: Your own classes the file needs, by name.
+        compile: Whether to compile the model (restoring its optimizers).
+        safe_mode: As in `keras.saving.load_model()`.
+
+    Returns:
+        The model, with the weights and optimizer states it was saved with.
+    """
+    importlib.import_module("keras_gen.models")
+    import keras
+
+    return keras.saving.load_model(
+        filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+    )
+
+
+__getattr__, __dir__, _public = lazy.attach(__name__, _EXPORTS, _SUBMODULES)
+__all__ = [*_public, "load_model"]

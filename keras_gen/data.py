@@ -56,6 +56,7 @@ __all__ = [
     "load_dataset",
     "load_fashion_mnist",
     "load_mnist",
+    "resize_images",
 ]
 
 # The hash `keras.datasets.mnist.load_data()` checks `mnist.npz` against.
@@ -138,6 +139,36 @@ def load_mnist(layout="flat", value_range=(0.0, 1.0)):
 def load_fashion_mnist(layout="flat", value_range=(0.0, 1.0)):
     """Loads Fashion-MNIST; see `load_dataset()` for the arguments."""
     return load_dataset("fashion_mnist", layout=layout, value_range=value_range)
+
+
+def resize_images(images, size, chunk=5000):
+    """Resizes square images bilinearly, a chunk at a time (to save memory).
+
+    For the PyTorch DCGAN example's 32x32 or 64x64 digits. Values stay in
+    their range (bilinear interpolation does not overshoot).
+
+    Args:
+        images: Array of shape `(n, height, width, channels)`.
+        size: Height and width of the result.
+        chunk: Images resized per call.
+
+    Returns:
+        float32 NumPy array of shape `(n, size, size, channels)`.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            "`images` must be an array of shape (n, height, width, channels). "
+            f"Received: images.shape={images.shape}"
+        )
+    size = validation.check_positive_int(size, "size")
+    chunk = validation.check_positive_int(chunk, "chunk")
+    return np.concatenate([
+        keras.ops.convert_to_numpy(
+            keras.ops.image.resize(images[start : start + chunk], (size, size))
+        ).astype("float32")
+        for start in range(0, len(images), chunk)
+    ])
 
 
 def labelled_split(x, y, num_labels=100, num_classes=10, seed=0):

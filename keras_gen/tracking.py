@@ -12,7 +12,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--latent_space", type=int, default=32)
 tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
 run, args = tracking.start_run(parser.parse_args(), job_type="autoencoder")
-model.fit(..., callbacks=[tracking.MetricsLogger(args.log_every_n_batches)])
+model.fit(..., callbacks=[callbacks.MetricsLogger(args.log_every_n_batches)])
 tracking.save_model(model, "out/autoencoder.keras", run)
 tracking.finish_run(run)
 ```
@@ -45,11 +45,9 @@ import struct
 import sys
 import urllib.parse
 
-import keras
 import numpy as np
 
 from keras_gen import files
-from keras_gen.callbacks.sink import active_wandb_run
 from keras_gen.validation import check_positive_int
 
 DEFAULT_PROJECT = "keras-gen"
@@ -62,6 +60,17 @@ DEFAULT_HOSTS = ("api.wandb.ai", "api.forge.coreweave.com")
 _TRACKING_FLAGS = ("no_wandb",)
 
 _said_offline = False
+
+
+def active_wandb_run():
+    """Returns the active W&B run, or None if wandb is not imported or idle.
+
+    Never imports wandb: no run can be active before it is imported.
+    """
+    wandb = sys.modules.get("wandb")
+    if wandb is None:
+        return None
+    return getattr(wandb, "run", None)
 
 
 def add_arguments(parser):
@@ -78,11 +87,13 @@ def add_arguments(parser):
     """
     parser.add_argument(
         "--no-wandb", dest="no_wandb", action="store_true",
-        help="Do not log to Weights & Biases; write pictures to PNG files.",
+        help="Do not start a Weights & Biases run (the pictures and the "
+             "model are written under --out either way).",
     )
     parser.add_argument(
         "--log_every_n_batches", type=int, default=None,
-        help="Also log training metrics to W&B every this many batches.",
+        help="Also log training metrics to W&B every this many batches "
+             "(None: once per epoch).",
     )
     return parser
 
@@ -268,6 +279,18 @@ def backup_dir(out, args):
     return os.path.join(out, "backup", hashlib.sha256(text.encode()).hexdigest()[:12])
 
 
+def print_saved(saved, pictures, run=None):
+    """Prints where a script's model and pictures are.
+
+    Args:
+        saved: Paths `save_model()` returned.
+        pictures: Folder of the PNG pictures.
+        run: The W&B run, if one is active (it holds copies of both).
+    """
+    print(f"Model saved to {', '.join(map(str, saved))}")
+    print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
+
+
 def finish_run(run, summary=None):
     """Adds final values to the run's summary and finishes it.
 
@@ -280,83 +303,6 @@ def finish_run(run, summary=None):
     for key, value in (summary or {}).items():
         run.summary[key] = value
     run.finish()
-
-
-class MetricsLogger(keras.callbacks.Callback):
-    """Logs Keras metrics to the active W&B run, on any backend.
-
-    At the end of each epoch it logs one row: `epoch` (1-based) and every
-    scalar in Keras' logs under its own name (`loss`, `val_loss`, ...). With
-    `log_every_n_batches=N` it also logs, every N training batches, a row of
-    `batch/<name>` values (Keras' running means over the epoch so far) and
-    `batch/step`, the number of batches since training began. Epoch metrics
-    are plotted against `epoch` and batch metrics against `batch/step`.
-
-    Without an active run it does nothing, so examples can always add it.
-    It touches `self.model` never and the logs only when it logs, which
-    keeps JAX from syncing state off the device on every batch.
-
-    Args:
-        log_every_n_batches: Log training metrics every this many batches;
-            None (default) logs per epoch only.
-        run: The run to log to. Defaults to the active run (`wandb.run`)
-            when training begins.
-    """
-
-    def __init__(self, log_every_n_batches=None, run=None):
-        super().__init__()
-        if log_every_n_batches is not None:
-            log_every_n_batches = check_positive_int(
-                log_every_n_batches, "log_every_n_batches"
-            )
-        self.log_every_n_batches = log_every_n_batches
-        self.run = run
-        self._active_run = None
-        self._defined = set()
-        self._batch_step = 0
-
-    def on_train_begin(self, logs=None):
-        self._active_run = self.run if self.run is not None else active_wandb_run()
-        self._defined = set()
-        self._batch_step = 0
-        if self._active_run is not None:
-            self._active_run.define_metric("epoch")
-            self._active_run.define_metric("batch/step")
-            self._active_run.define_metric("batch/*", step_metric="batch/step")
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._batch_step += 1
-        every = self.log_every_n_batches
-        if self._active_run is None or every is None or self._batch_step % every:
-            return
-        row = {f"batch/{name}": value for name, value in _scalars(logs).items()}
-        row["batch/step"] = self._batch_step
-        self._active_run.log(row)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self._active_run is None:
-            return
-        row = _scalars(logs)
-        for name in row.keys() - self._defined:
-            # Plot against the epoch, not against W&B's row counter, which
-            # picture and batch rows also advance.
-            self._active_run.define_metric(name, step_metric="epoch")
-            self._defined.add(name)
-        row["epoch"] = epoch + 1
-        self._active_run.log(row)
-
-    def get_config(self):
-        return {"log_every_n_batches": self.log_every_n_batches}
-
-
-def _scalars(logs):
-    """The entries of Keras `logs` that are single numbers, as floats."""
-    row = {}
-    for name, value in (logs or {}).items():
-        value = np.asarray(keras.ops.convert_to_numpy(value))
-        if value.size == 1 and np.issubdtype(value.dtype, np.number):
-            row[name] = float(value.reshape(()))
-    return row
 
 
 # Reading runs back -----------------------------------------------------------

@@ -8,6 +8,8 @@ real autoencoder example with tiny settings.
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -71,8 +73,12 @@ def test_every_sweep_file_is_valid(path):
     assert program.is_file(), f"{path.name}: no program {program}"
     source = program.read_text()
     # Flag names must equal the parameter names, or `${args}` cannot set them.
+    usage = subprocess.run(
+        [sys.executable, str(program), "--help"], capture_output=True, text=True,
+        timeout=60, check=True,
+    ).stdout
     for name in config["parameters"]:
-        assert f'"--{name}"' in source, f"{path.name}: {program.name} has no --{name}"
+        assert f"--{name} " in usage, f"{path.name}: {program.name} has no --{name}"
     # The metric is one the program logs as a top-level key: Keras' `val_loss`,
     # or the sample quality that examples/gan.py adds to its epoch logs.
     logged = {"val_loss"} | ({"fcd"} if "SampleQuality(" in source else set())

@@ -136,7 +136,7 @@ def test_metrics_logger_logs_epochs_and_batches(wandb_env):
     history = model.fit(
         x, epochs=3, batch_size=16, validation_data=(x[:16],), verbose=0,
         callbacks=[
-            tracking.MetricsLogger(log_every_n_batches=3),
+            callbacks.MetricsLogger(log_every_n_batches=3),
             callbacks.ReconstructionLogger(x[:8], num_images=8),
         ],
     )
@@ -194,9 +194,9 @@ def test_metrics_logger_without_a_run_does_nothing(wandb_env):
                                   intermediate_dim=4)
     model.compile("adam")
     model.fit(x, epochs=1, batch_size=8, verbose=0,
-              callbacks=[tracking.MetricsLogger(log_every_n_batches=1)])
+              callbacks=[callbacks.MetricsLogger(log_every_n_batches=1)])
     with pytest.raises(ValueError, match="log_every_n_batches"):
-        tracking.MetricsLogger(log_every_n_batches=0)
+        callbacks.MetricsLogger(log_every_n_batches=0)
 
 
 # The examples, end to end ----------------------------------------------------

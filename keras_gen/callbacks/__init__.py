@@ -6,45 +6,36 @@ the active W&B run if there is one and writes a PNG file otherwise.
 `BackupAndRestore` makes atomic backups a killed run resumes from exactly;
 `StopOnNaN` ends training with an error at the first non-finite loss.
 `EveryNBatches` draws a picture callback's picture every few iterations
-instead, as Keras-GAN does.
+instead, as Keras-GAN does. `MetricsLogger` logs the metrics to W&B.
+
+The callbacks are imported on first use (they need Keras), so
+`from keras_gen import callbacks` is instant.
 """
 
-from keras_gen.callbacks.backup import BackupAndRestore
-from keras_gen.callbacks.base import ImageGridCallback, PictureCallback
-from keras_gen.callbacks.every_n_batches import EveryNBatches
-from keras_gen.callbacks.images import (
-    as_images,
-    figure_to_array,
-    tile_images,
-    to_uint8,
-)
-from keras_gen.callbacks.latent_manifold import LatentManifold
-from keras_gen.callbacks.latent_space import LatentSpacePlot, project
-from keras_gen.callbacks.loss_curves import LossCurves
-from keras_gen.callbacks.nan_guard import NonFiniteLossError, StopOnNaN
-from keras_gen.callbacks.reconstructions import ReconstructionLogger
-from keras_gen.callbacks.sample_grid import SampleGrid
-from keras_gen.callbacks.sink import ImageSink, active_wandb_run
-from keras_gen.callbacks.style_grid import StyleGrid
+from keras_gen import lazy
 
-__all__ = [
-    "BackupAndRestore",
-    "EveryNBatches",
-    "ImageGridCallback",
-    "ImageSink",
-    "LatentManifold",
-    "LatentSpacePlot",
-    "LossCurves",
-    "NonFiniteLossError",
-    "PictureCallback",
-    "ReconstructionLogger",
-    "SampleGrid",
-    "StopOnNaN",
-    "StyleGrid",
-    "active_wandb_run",
-    "as_images",
-    "figure_to_array",
-    "project",
-    "tile_images",
-    "to_uint8",
-]
+_PACKAGE = "keras_gen.callbacks"
+_EXPORTS = {
+    "BackupAndRestore": f"{_PACKAGE}.backup",
+    "EveryNBatches": f"{_PACKAGE}.every_n_batches",
+    "ImageGridCallback": f"{_PACKAGE}.base",
+    "ImageSink": f"{_PACKAGE}.sink",
+    "LatentManifold": f"{_PACKAGE}.latent_manifold",
+    "LatentSpacePlot": f"{_PACKAGE}.latent_space",
+    "LossCurves": f"{_PACKAGE}.loss_curves",
+    "MetricsLogger": f"{_PACKAGE}.metrics_logger",
+    "NonFiniteLossError": f"{_PACKAGE}.nan_guard",
+    "PictureCallback": f"{_PACKAGE}.base",
+    "ReconstructionLogger": f"{_PACKAGE}.reconstructions",
+    "SampleGrid": f"{_PACKAGE}.sample_grid",
+    "StopOnNaN": f"{_PACKAGE}.nan_guard",
+    "StyleGrid": f"{_PACKAGE}.style_grid",
+    "active_wandb_run": "keras_gen.tracking",
+    "as_images": f"{_PACKAGE}.images",
+    "figure_to_array": f"{_PACKAGE}.images",
+    "project": f"{_PACKAGE}.latent_space",
+    "tile_images": f"{_PACKAGE}.images",
+    "to_uint8": f"{_PACKAGE}.images",
+}
+
+__getattr__, __dir__, __all__ = lazy.attach(_PACKAGE, _EXPORTS)

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from keras_gen import files
+from keras_gen.tracking import active_wandb_run
 
 DEFAULT_DIRECTORY = "pictures"
 
@@ -118,14 +119,6 @@ class ImageSink:
 
     def get_config(self):
         return {"directory": os.fspath(self.directory), "commit": self.commit}
-
-
-def active_wandb_run():
-    """Returns the active W&B run, or None if wandb is not imported or idle."""
-    wandb = sys.modules.get("wandb")
-    if wandb is None:
-        return None
-    return getattr(wandb, "run", None)
 
 
 def _check_key(key):

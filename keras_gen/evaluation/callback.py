@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_gen.callbacks.sink import active_wandb_run
+from keras_gen.tracking import active_wandb_run
 from keras_gen.evaluation import classifiers
 from keras_gen.evaluation import metrics
 from keras_gen.validation import check_choice, check_positive_int
@@ -26,7 +26,7 @@ class SampleQuality(keras.callbacks.Callback):
     list, and appends its own `History` and progress bar after yours. So the
     metrics reach `History` (`fit()`'s return value) and the progress bar
     whatever the order, but reach another callback (a W&B
-    `keras_gen.tracking.MetricsLogger`, `ModelCheckpoint(monitor="fcd")`,
+    `keras_gen.callbacks.MetricsLogger`, `ModelCheckpoint(monitor="fcd")`,
     `EarlyStopping`) only if this callback comes **before** it: put it first
     in `callbacks=[...]`. On epochs without an evaluation the keys are absent,
     as Keras' `val_` metrics are with `validation_freq`, so `History` lists
@@ -49,7 +49,7 @@ class SampleQuality(keras.callbacks.Callback):
     history = gan.fit(
         x_train * 2 - 1, epochs=30,
         callbacks=[SampleQuality(every_n_epochs=5, num_samples=2000),
-                   tracking.MetricsLogger()],
+                   callbacks.MetricsLogger()],
     )
     history.history["fcd"]  # one value per 5 epochs
     ```

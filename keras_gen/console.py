@@ -1,0 +1,124 @@
+"""What the example scripts share: their common flags, and a quiet start-up.
+
+`training_parser()` makes an `argparse` parser with the flags every example
+takes (`--dataset`, `--epochs`, `--batch_size`, `--train_samples`, `--seed`,
+`--out` and the W&B flags), each with help text and its default shown.
+
+TensorFlow writes a dozen lines to stderr when it loads (oneDNN, CPU
+instructions, "Could not find cuda drivers", a `cuInit` failure on machines
+without a GPU, absl's "All log messages before absl::InitializeLog()"
+notice), most of them before its log level is read, so
+`TF_CPP_MIN_LOG_LEVEL` alone cannot hide them. `import_keras()` loads Keras
+and its backend with stderr captured at the file-descriptor level, then
+writes back everything except those C++ log lines: Python warnings and
+errors raised while loading still show.
+
+This module imports nothing heavy, so scripts can parse their flags (and
+answer `--help`) before calling it.
+"""
+
+import argparse
+import contextlib
+import os
+import re
+import sys
+import tempfile
+
+from keras_gen import tracking
+
+# A C++ log line of absl/TensorFlow: severity letter, date or zeros, time,
+# thread id, `file:line]`.
+_CPP_LOG_LINE = re.compile(rb"^[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.\-/]+:\d+\]")
+_NOTICES = (
+    b"WARNING: All log messages before absl::InitializeLog() is called",
+    b"To enable the following instructions:",  # The CPU-feature line's tail.
+)
+
+
+DATASETS = ("mnist", "fashion_mnist")
+
+
+def training_parser(description, epochs, batch_size, out, out_help=None):
+    """An `argparse` parser holding the flags every example script takes.
+
+    Flag names are the W&B config keys and the sweep parameter names. Every
+    flag's help shows its default (`ArgumentDefaultsHelpFormatter`), so add
+    yours with a `help=` too.
+
+    Args:
+        description: What the script trains, for `--help`.
+        epochs: Default of `--epochs`.
+        batch_size: Default of `--batch_size`.
+        out: Default of `--out`, the folder of the model, pictures and backup.
+        out_help: Help of `--out`, if the default needs explaining.
+
+    Returns:
+        An `argparse.ArgumentParser` with `--dataset`, `--epochs`,
+        `--batch_size`, `--train_samples`, `--seed`, `--out`, `--no-wandb`
+        and `--log_every_n_batches`.
+    """
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--dataset", default="mnist", choices=DATASETS,
+                        help="Training (and test) images.")
+    parser.add_argument("--epochs", type=int, default=epochs,
+                        help="Passes over the training images.")
+    parser.add_argument("--batch_size", type=int, default=batch_size,
+                        help="Images per training step.")
+    parser.add_argument("--train_samples", type=int, default=None,
+                        help="Train on the first N images only (quick runs); "
+                             "None: all 60,000.")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="Seed of the weights, the noise and the shuffling.")
+    parser.add_argument("--out", default=out,
+                        help=out_help or "Folder of the model, its pictures "
+                                         "and its backup.")
+    tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    return parser
+
+
+def import_keras():
+    """Imports Keras and its backend, without the backend's start-up banners.
+
+    Also sets `TF_CPP_MIN_LOG_LEVEL=2` unless it is set (TensorFlow's later
+    INFO and WARNING C++ logs off; its errors still show) and, on the
+    TensorFlow backend, lists the devices inside the quiet window, which is
+    when TensorFlow probes for CUDA.
+
+    Returns:
+        The `keras` module.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_filtered():
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+    return keras
+
+
+@contextlib.contextmanager
+def _stderr_filtered():
+    """Captures file descriptor 2; writes back all but the C++ log lines."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [
+                line for line in captured.read().splitlines(keepends=True)
+                if not (_CPP_LOG_LINE.match(line) or line.startswith(_NOTICES))
+            ]
+            if kept:
+                sys.stderr.flush()
+                os.write(2, b"".join(kept))

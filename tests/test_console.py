@@ -1,0 +1,118 @@
+"""Quiet, fast commands: `--help` without a backend, no start-up banners."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from keras_gen import console
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+BACKENDS = ("keras", "tensorflow", "jax", "torch")
+
+# Runs a script as `python <script> --help` would, then lists the backends
+# (and Keras) that were imported.
+HELP_PROBE = textwrap.dedent(
+    """
+    import runpy, sys
+    sys.argv = [*sys.argv[1:], "--help"]
+    try:
+        runpy.run_path(sys.argv[0], run_name="__main__")
+    except SystemExit:
+        pass
+    print("IMPORTED", sorted(set(sys.modules) & set({backends!r})))
+    """
+).format(backends=BACKENDS)
+
+
+def probe(*argv):
+    result = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE, *map(str, argv)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_example_help_shows_every_default_without_loading_a_backend(script):
+    output = probe(script)
+    assert "IMPORTED []" in output
+    # Every flag has help text, and the formatter shows its default.
+    options = output.split("options:", 1)[1].split("IMPORTED", 1)[0]
+    flags = [line.split()[0] for line in options.splitlines()
+             if line.startswith("  -")]
+    assert len(flags) > 8
+    for flag in flags[1:]:  # After -h.
+        entry = options.split(flag, 1)[1].split("\n  -", 1)[0]
+        assert "(default:" in entry, (flag, entry)
+
+
+def test_cli_help_loads_no_backend():
+    output = probe(ROOT / "keras_gen" / "cli.py", "sweep")
+    assert "--count" in output
+    assert "IMPORTED []" in output
+
+
+def test_import_keras_drops_cpp_log_lines_and_keeps_the_rest(capfd):
+    with console._stderr_filtered():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() "
+                    b"is called are written to STDERR\n")
+        os.write(2, b"I0000 00:00:1796160486.729926   14668 port.cc:153] "
+                    b"oneDNN custom operations are on.\n")
+        os.write(2, b"E0000 00:00:1796160591.489220   15272 cuda_platform.cc:52]"
+                    b" failed call to cuInit\n")
+        os.write(2, b"To enable the following instructions: AVX2 FMA\n")
+        os.write(2, b"UserWarning: a real warning\n")
+        os.write(2, b"Traceback: a real error\n")
+    captured = capfd.readouterr()
+    assert captured.err == "UserWarning: a real warning\nTraceback: a real error\n"
+
+
+def test_the_filter_restores_stderr_after_an_error(capfd):
+    with pytest.raises(RuntimeError), console._stderr_filtered():
+        raise RuntimeError("boom")
+    os.write(2, b"I0000 00:00:1.5 1 x.cc:1] after the window\n")
+    assert "after the window" in capfd.readouterr().err
+
+
+def test_an_example_prints_no_backend_banner(tmp_path):
+    script = textwrap.dedent(
+        """
+        from keras_gen import console
+        keras = console.import_keras()
+        print(keras.ops.convert_to_numpy(keras.ops.ones(2)).sum())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True,
+        timeout=120, env={k: v for k, v in os.environ.items()
+                          if k != "TF_CPP_MIN_LOG_LEVEL"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2.0"
+    assert result.stderr == "", result.stderr
+
+
+def test_load_model_registers_the_classes_in_a_fresh_process(tmp_path):
+    import keras_gen
+
+    path = tmp_path / "ae.keras"
+    keras_gen.Autoencoder(input_shape=(4,), latent_space=2, intermediate_dim=3).save(path)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import keras_gen
+        assert "keras_gen.models" not in sys.modules  # import keras_gen is light
+        model = keras_gen.load_model({str(path)!r})
+        print(type(model).__name__)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Autoencoder"
