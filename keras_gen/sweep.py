@@ -59,6 +59,9 @@ MAX_CONSECUTIVE_FAILURES = 5
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
+# `--quick`: one epoch on 2,000 images, about 10 s a run for the examples.
+QUICK = {"epochs": 1, "train_samples": 2000}
+
 
 class SweepConfigError(ValueError):
     """A sweep YAML that cannot be run; the message lists every problem."""
@@ -75,6 +78,8 @@ class RunResult:
         metric: The final value of the sweep metric, or None.
         history: Every logged value of the sweep metric, in order.
         run_file: The run's `.wandb` file, or None if none was found.
+        logged: Names of the values the run logged (history and summary),
+            read from its run file.
         seconds: Wall-clock duration.
     """
 
@@ -86,7 +91,12 @@ class RunResult:
         self.metric = None
         self.history = []
         self.run_file = None
+        self.logged = []
         self.seconds = None
+
+    def missed_metric(self):
+        """Whether the run finished and logged values, none of them the metric."""
+        return self.state == "finished" and self.metric is None and bool(self.logged)
 
     def to_sweep_run(self, metric_name):
         """This run as the engine's `SweepRun`, for its next proposal."""
@@ -111,6 +121,7 @@ class RunResult:
             "exit_code": self.exit_code,
             "metric": self.metric,
             "run_file": self.run_file,
+            "logged": self.logged,
             "seconds": self.seconds,
         }
 
@@ -324,6 +335,10 @@ class LocalSweep:
                 log(f"Sweep {self.sweep_id}: the search space is exhausted.")
                 break
             result = self.run_one(params, log=log)
+            if result.missed_metric():
+                # Every later run would miss it too, and the search is blind.
+                log(self.missing_metric_message(result))
+                break
             failures = failures + 1 if result.state == "failed" else 0
             if failures >= MAX_CONSECUTIVE_FAILURES:
                 log(
@@ -404,10 +419,23 @@ class LocalSweep:
         except Exception as error:  # A damaged file must not end the sweep.
             log(f"Sweep {self.sweep_id}: cannot read {result.run_file}: {error}")
             return
+        result.logged = sorted({
+            name for row in [*record.history, record.summary] for name in row
+            if not name.startswith("_")  # W&B's own: _step, _runtime, ...
+        })
         result.history = [v for v in record.metric(self.metric_name) if _is_number(v)]
         final = record.summary.get(self.metric_name)
         result.metric = final if _is_number(final) else (
             result.history[-1] if result.history else None
+        )
+
+    def missing_metric_message(self, result):
+        """Says that `result` never logged the sweep's metric, and what it did log."""
+        return (
+            f"Sweep {self.sweep_id}: stopped. Run {result.run_id} finished "
+            f"without logging the sweep's metric {self.metric_name!r}; it logged "
+            f"{', '.join(result.logged)}. Set `metric: name:` in the sweep YAML "
+            "to one of these."
         )
 
     def _save_results(self):
@@ -549,7 +577,44 @@ def build_parser(parser=None):
     )
     parser.add_argument("--sweep_id", default=None,
                         help="Id of the sweep (default: a new random one).")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="Fix a parameter of every run, replacing the YAML's entry for it "
+        "(VALUE is read as YAML: 1, 0.5, true, text); repeatable.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="A fast try of the sweep: --set "
+        + " --set ".join(f"{k}={v}" for k, v in QUICK.items())
+        + " (the examples' flags), unless --set says otherwise.",
+    )
     return parser
+
+
+def override_parameters(config, assignments):
+    """The sweep config with parameters fixed by `NAME=VALUE` strings.
+
+    Args:
+        config: The sweep config (a dict).
+        assignments: `"name=value"` strings; values are read as YAML.
+
+    Returns:
+        A new config whose `parameters[name]` is `{"value": value}` for each
+        assignment.
+
+    Raises:
+        SweepConfigError: for a string without `=` or with an empty name.
+    """
+    parameters = dict(config.get("parameters") or {})
+    for assignment in assignments:
+        name, equals, text = assignment.partition("=")
+        if not equals or not name.strip():
+            raise SweepConfigError(
+                "--set takes NAME=VALUE, e.g. --set epochs=1. Received: "
+                f"{assignment!r}"
+            )
+        parameters[name.strip()] = {"value": yaml.safe_load(text)}
+    return {**config, "parameters": parameters}
 
 
 def main(args):
@@ -560,6 +625,9 @@ def main(args):
         return 2
     try:
         config = load_config(args.config)
+        overrides = [f"{k}={v}" for k, v in QUICK.items()] if args.quick else []
+        if overrides or args.set:
+            config = override_parameters(config, overrides + args.set)
     except (SweepConfigError, ImportError) as error:
         print(error, file=sys.stderr)
         return 2
@@ -592,5 +660,9 @@ def main(args):
           f"runs; files in {sweep.directory}")
     print(sweep.table())
     if any(result.state == "failed" for result in sweep.results):
+        status = status or 1
+    missed = [result for result in sweep.results if result.missed_metric()]
+    if missed:
+        print(sweep.missing_metric_message(missed[0]), file=sys.stderr)
         status = status or 1
     return status

@@ -153,18 +153,13 @@ def test_command_expands_like_wandb_agent(tmp_path):
 
 
 def test_grid_sweep_of_the_autoencoder(wandb_env, monkeypatch, capsys):
-    # sweeps/latent.yaml, unchanged but for tiny training settings.
-    config = yaml.safe_load((REPO / "sweeps" / "latent.yaml").read_text())
-    config["parameters"].update({
-        "epochs": {"value": 1},
-        "train_samples": {"value": 256},
-        "out": {"value": str(wandb_env / "out")},
-    })
-    path = wandb_env / "latent_tiny.yaml"
-    path.write_text(yaml.safe_dump(config))
+    # sweeps/latent.yaml as it is, made quick from the command line: --quick
+    # fixes epochs=1 (and train_samples=2000, which --set overrides).
     monkeypatch.chdir(REPO)  # `program` is relative, as for `wandb agent`.
-
-    assert cli.main(["sweep", str(path), "--sweep_id", "grid0001"]) == 0
+    assert cli.main([
+        "sweep", "sweeps/latent.yaml", "--sweep_id", "grid0001", "--quick",
+        "--set", "train_samples=256", "--set", f"out={wandb_env / 'out'}",
+    ]) == 0
 
     output = capsys.readouterr().out
     table = output[output.index("\nrun ") + 1:].splitlines()
@@ -187,6 +182,7 @@ def test_grid_sweep_of_the_autoencoder(wandb_env, monkeypatch, capsys):
         assert record.run_id == result["run_id"]
         assert record.config["latent_space"] == result["params"]["latent_space"]
         assert record.config["epochs"] == 1
+        assert record.config["train_samples"] == 256
         assert result["metric"] == record.summary["val_loss"] > 0
         assert f"{result['metric']:.6g}" in output
 
@@ -200,6 +196,29 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(wandb_env, capsys):
     assert [row[-3:] for row in rows] == [
         ["finished", "1", "10"], ["failed", "2", "-"], ["finished", "3", "30"]
     ]
+
+
+def test_a_metric_the_runs_never_log_stops_the_sweep_with_an_error(wandb_env, capsys):
+    path = _stub_sweep(
+        wandb_env, metric={"name": "scor", "goal": "minimize"},
+        parameters={"x": {"values": [1, 3, 4]}},
+    )
+    assert cli.main(["sweep", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "without logging the sweep's metric 'scor'; it logged score" in captured.err
+    assert captured.out.count("  finished  ") == 1  # Stopped after the first run.
+
+
+def test_set_fixes_parameters_and_rejects_what_it_cannot_read(wandb_env, capsys):
+    path = _stub_sweep(wandb_env, parameters={"x": {"values": [1, 3]}})
+    assert cli.main(["sweep", str(path), "--set", "x=4.5"]) == 0
+    output = capsys.readouterr().out
+    assert "45" in output and output.count("  finished  ") == 1
+    assert cli.main(["sweep", str(path), "--set", "x"]) == 2
+    assert "--set takes NAME=VALUE" in capsys.readouterr().err
+    config = sweep.override_parameters(
+        {"parameters": {"a": {"values": [1]}}}, ["b=true", "a=text"])
+    assert config["parameters"] == {"a": {"value": "text"}, "b": {"value": True}}
 
 
 def test_bayes_search_gets_each_runs_metric(wandb_env):
