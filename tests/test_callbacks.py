@@ -16,7 +16,7 @@ from keras import layers
 from matplotlib.figure import Figure
 from PIL import Image
 
-from keras_gen.callbacks import latent_space
+from keras_gen.callbacks import base, latent_space
 from keras_gen.callbacks import (
     ImageSink,
     LatentManifold,
@@ -27,12 +27,23 @@ from keras_gen.callbacks import (
     SampleGrid,
     as_images,
     figure_to_array,
+    present as callbacks_present,
     project,
     tile_images,
     to_uint8,
 )
 
 NUM_EXAMPLES = 256
+
+
+@pytest.fixture(autouse=True)
+def pictures_as_drawn(request, monkeypatch):
+    """Most tests here check what is drawn: the PNG files hold it unchanged.
+
+    Tests marked `presented` see the pictures as logged (enlarged, titled).
+    """
+    if "presented" not in request.keywords:
+        monkeypatch.setattr(base, "present", lambda image, title, min_width: image)
 
 
 class TinyAutoencoder(keras.Model):
@@ -530,3 +541,57 @@ def test_callbacks_with_keras_gen_models(tmp_path):
     assert epoch == 1 and picture.shape == (500, 600, 3)
     with pytest.raises(ValueError, match="latent_dim == 2"):
         LatentManifold().set_model(autoencoder)
+
+
+# Pictures as they are logged: enlarged and titled -----------------------------
+
+
+@pytest.mark.presented
+def test_small_grids_are_enlarged_to_400_pixels_and_titled_with_the_epoch(tmp_path):
+    model = make_model()
+    x = np.random.default_rng(0).uniform(0, 1, (64, 784)).astype("float32")
+    grid = SampleGrid(num_samples=25, columns=5, directory=tmp_path)
+    fit(model, x, [grid], epochs=2)
+    drawn = grid.picture()  # 5 x 28 + 4 x 2 = 148 pixels square.
+    assert drawn.shape[:2] == (148, 148)
+    logged = read_png(tmp_path / "generated_images" / "epoch_0002.png")
+    # Enlarged 3 times (444 >= 400), each pixel a sharp 3 x 3 square.
+    band = logged.shape[0] - 444
+    assert logged.shape == (band + 444, 444, 3) and band > 0
+    np.testing.assert_array_equal(
+        logged[band:][::3, ::3, 0], np.repeat(drawn, 1, axis=-1)[..., 0])
+    np.testing.assert_array_equal(logged[band:][1::3, 2::3], logged[band:][::3, ::3])
+    # The band above it holds dark text on white.
+    assert logged[:band].max() == 255 and logged[:band].min() < 100
+
+
+@pytest.mark.presented
+def test_present_keeps_wide_pictures_and_leaves_out_an_empty_title():
+    picture = np.full((50, 500, 3), 7, dtype="uint8")
+    assert callbacks_present(picture, None, 400) is not None
+    np.testing.assert_array_equal(callbacks_present(picture, "", 400), picture)
+    titled = callbacks_present(picture, "Loss curves, epoch 3", 400)
+    assert titled.shape[1] == 500 and titled.shape[0] > 50
+    np.testing.assert_array_equal(titled[-50:], picture)
+    gray = np.zeros((10, 10), dtype="uint8")
+    assert callbacks_present(gray, None, 95).shape == (100, 100, 1)
+    with pytest.raises(ValueError, match="min_width"):
+        callbacks_present(gray, None, -1)
+
+
+@pytest.mark.presented
+def test_titles_come_from_the_key_unless_the_callback_names_itself(monkeypatch):
+    seen = []
+    monkeypatch.setattr(base, "present", lambda image, title, width: seen.append(
+        (title, width)) or image)
+    drawn = np.zeros((8, 8), dtype="uint8")
+    SampleGrid(key="val/generated_images").presented(drawn, "epoch 4")
+    ReconstructionLogger(np.zeros((10, 784), "float32")).presented(drawn, "epoch 1")
+    quiet = SampleGrid()
+    quiet.title, quiet.min_width = "", None
+    quiet.presented(drawn, "iteration 50")
+    assert seen == [
+        ("Generated images, epoch 4", 400),
+        ("Test images (top) and their reconstructions, epoch 1", 400),
+        (None, None),
+    ]

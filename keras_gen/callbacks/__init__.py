@@ -33,6 +33,7 @@ _EXPORTS = {
     "active_wandb_run": "keras_gen.tracking",
     "as_images": f"{_PACKAGE}.images",
     "figure_to_array": f"{_PACKAGE}.images",
+    "present": f"{_PACKAGE}.images",
     "project": f"{_PACKAGE}.latent_space",
     "tile_images": f"{_PACKAGE}.images",
     "to_uint8": f"{_PACKAGE}.images",

@@ -9,6 +9,7 @@ from keras_gen.callbacks.images import (
     check_image_shape,
     check_padding,
     check_value_range,
+    present,
     tile_images,
     to_uint8,
 )
@@ -26,7 +27,12 @@ class PictureCallback(keras.callbacks.Callback):
     `Callback.model` syncs the model state from the device.
 
     Pictures are logged under the 1-based epoch number shown by Keras'
-    progress bar (`epoch_0005.png` is the state after "Epoch 5/...").
+    progress bar (`epoch_0005.png` is the state after "Epoch 5/..."),
+    enlarged to at least `min_width` pixels wide and titled with `title` and
+    the epoch ("Generated images, epoch 5"): set the attributes `title`
+    (None: made from `key`; "": no title) and `min_width` (None: as drawn)
+    on a callback or its class to change that. `picture()` returns the
+    picture as drawn.
 
     Subclasses implement `make_picture()`, returning a `uint8` array of shape
     `(height, width, channels)`, and may list the model methods they need in
@@ -42,6 +48,8 @@ class PictureCallback(keras.callbacks.Callback):
     """
 
     required_methods = ()
+    title = None
+    min_width = 400
 
     def __init__(self, key, every_n_epochs=1, directory=None, sink=None):
         super().__init__()
@@ -108,8 +116,24 @@ class PictureCallback(keras.callbacks.Callback):
             self._log_picture(self._last_epoch)
 
     def _log_picture(self, epoch):
-        self.sink.log(self.key, self.make_picture(), epoch=epoch + 1)
+        picture = self.presented(self.make_picture(), f"epoch {epoch + 1}")
+        self.sink.log(self.key, picture, epoch=epoch + 1)
         self._last_pictured_epoch = epoch
+
+    def presented(self, picture, when):
+        """`picture` as it is logged: enlarged and titled "<title>, <when>".
+
+        Args:
+            picture: `uint8` array from `make_picture()`.
+            when: When it was drawn, e.g. `"epoch 5"`.
+
+        Returns:
+            `uint8` array (see `keras_gen.callbacks.present`).
+        """
+        title = self.title
+        if title is None:
+            title = self.key.rsplit("/", 1)[-1].replace("_", " ").capitalize()
+        return present(picture, f"{title}, {when}" if title else None, self.min_width)
 
     def picture(self):
         """Draws the picture now and returns it without logging it.

@@ -63,7 +63,7 @@ class EveryNBatches(keras.callbacks.Callback):
         self._iterations = self._epoch_start + batch + 1
         last = self._iterations - 1
         if last // self.every_n_batches * self.every_n_batches >= first:
-            image = self.picture.picture()
+            image = self.picture.presented(self.picture.picture(), f"iteration {last}")
             self.paths.append(
                 self.picture.sink.log(self.picture.key, image, iteration=last)
             )

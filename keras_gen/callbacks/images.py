@@ -246,3 +246,48 @@ def figure_to_array(figure):
     if pyplot is not None:
         pyplot.close(figure)
     return array
+
+
+TITLE_HEIGHT = 30
+
+
+def present(image, title=None, min_width=400):
+    """A picture as it is shown: scaled up to a readable width and titled.
+
+    The image is enlarged by a whole factor (nearest neighbour, so every
+    pixel stays a sharp square) until it is at least `min_width` pixels wide,
+    and `title` is written in a white band above it.
+
+    Args:
+        image: `uint8` array of shape `(height, width)` or
+            `(height, width, channels)` with 1 or 3 channels.
+        title: Text above the picture, or None (or "") for none.
+        min_width: Smallest width of the result in pixels, or None to keep
+            the size.
+
+    Returns:
+        `uint8` array: `(height * k + band, width * k, 3)` with a title, else
+        `image` scaled by `k`.
+    """
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., np.newaxis]
+    if min_width:
+        factor = max(1, math.ceil(check_positive_int(min_width, "min_width")
+                                  / image.shape[1]))
+        image = image.repeat(factor, axis=0).repeat(factor, axis=1)
+    if not title:
+        return image
+    if image.shape[-1] == 1:
+        image = image.repeat(3, axis=-1)
+    return np.concatenate([_title_band(str(title), image.shape[1]), image])
+
+
+def _title_band(title, width):
+    """A white `(TITLE_HEIGHT, width, 3)` band with `title` centred in black."""
+    from matplotlib.figure import Figure
+
+    dpi = 100
+    figure = Figure(figsize=(width / dpi, TITLE_HEIGHT / dpi), dpi=dpi)
+    figure.text(0.5, 0.5, title, ha="center", va="center", fontsize=11)
+    return figure_to_array(figure)

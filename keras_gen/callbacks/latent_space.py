@@ -119,7 +119,6 @@ class LatentSpacePlot(PictureCallback):
             _scatter_by_label(figure, axes, points, labels)
         axes.set_xlabel(axis_labels[0])
         axes.set_ylabel(axis_labels[1])
-        axes.set_title(self.key)
         figure.tight_layout()
         return figure
 

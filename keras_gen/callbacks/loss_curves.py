@@ -88,7 +88,9 @@ class LossCurves(PictureCallback):
             if not np.isnan(values).all():
                 axes.plot(self.epochs, values, marker="o", markersize=3, label=name)
         if axes.lines:
-            axes.legend()
+            # Outside the axes, on the right: it never covers a curve.
+            axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                        borderaxespad=0.0, fontsize="small")
         else:
             axes.text(0.5, 0.5, "no losses yet", ha="center", va="center")
         if self.log_scale:
@@ -96,7 +98,6 @@ class LossCurves(PictureCallback):
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_ylabel("value")
-        axes.set_title(self.key)
         axes.grid(alpha=0.3)
         figure.tight_layout()
         return figure_to_array(figure)

@@ -39,6 +39,8 @@ class ReconstructionLogger(ImageGridCallback):
 
     required_methods = ("reconstruct",)
 
+    title = "Test images (top) and their reconstructions"
+
     def __init__(
         self,
         x,

@@ -44,6 +44,8 @@ class StyleGrid(FixedCodesGridCallback):
         key: Name of the picture.
     """
 
+    title = "Fixed styles (rows) decoded as each class (columns)"
+
     def __init__(
         self,
         num_rows=10,
