@@ -1,6 +1,7 @@
 """Quiet, fast commands: `--help` without a backend, no start-up banners."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -116,3 +117,57 @@ def test_load_model_registers_the_classes_in_a_fresh_process(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Autoencoder"
+
+
+COMMON_FLAGS = {
+    "-h", "--dataset", "--epochs", "--batch_size", "--train_samples", "--seed",
+    "--out", "--no-wandb", "--log_every_n_batches",
+}
+
+
+def parser_flags(script):
+    """`{flag: (default, choices)}` as the script's `--help` lists them."""
+    options = probe(script).split("options:", 1)[1].split("IMPORTED", 1)[0]
+    flags = {}
+    for entry in re.split(r"\n  (?=-)", "\n" + options):
+        words = " ".join(entry.split())
+        if not words:
+            continue
+        default = re.search(r"\(default: ([^)]*)\)", words)
+        choices = re.match(r"\S+ \{([^}]*)\}", words)
+        flags[words.split()[0].rstrip(",")] = (
+            default and default.group(1),
+            choices and set(choices.group(1).split(",")),
+        )
+    return flags
+
+
+def readme_example_rows():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Examples", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"\| `examples/(\w+\.py)` \| `([^`]*)` \| (\d+) \| (\d+) \|", line)
+        if match:
+            rows[match.group(1)] = match.groups()[1:]
+    return rows
+
+
+def test_the_readme_flag_table_matches_every_parser():
+    rows = readme_example_rows()
+    assert sorted(rows) == [script.name for script in EXAMPLES]
+    for script in EXAMPLES:
+        text, epochs, batch_size = rows[script.name]
+        flags = parser_flags(script)
+        listed, choices = [], {}
+        for word in text.replace("\\|", "|").split():
+            if word.startswith("--"):
+                listed.append(word)
+            else:
+                choices[listed[-1]] = set(word.split("|"))
+        assert set(listed) == set(flags) - COMMON_FLAGS, script.name
+        assert COMMON_FLAGS <= set(flags), script.name
+        for flag, values in choices.items():
+            assert values == flags[flag][1], (script.name, flag)
+        assert (epochs, batch_size) == (
+            flags["--epochs"][0], flags["--batch_size"][0]), script.name
