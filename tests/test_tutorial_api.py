@@ -128,3 +128,47 @@ def test_the_sink_names_iteration_pictures_and_refuses_both_numbers(tmp_path):
         sink.log("grid", image, epoch=1, iteration=1)
     with pytest.raises(ValueError, match="iteration"):
         sink.log("grid", image, iteration=-1)
+
+
+def test_train_without_epochs_says_what_it_needs():
+    gan = keras_gen.GAN(generator_units=(16,), discriminator_units=(16,))
+    with pytest.raises(TypeError, match=r"train\(\) needs `epochs`"):
+        gan.train()
+
+
+TRAIN_SCRIPT = """
+import sys
+import numpy as np
+import keras_gen
+directory = sys.argv[1]
+x = np.random.default_rng(0).uniform(-1, 1, (64, 784)).astype("float32")
+gan = keras_gen.GAN(generator_units=(16,), discriminator_units=(16,))
+gan.train(epochs=3, batch_size=8, save_interval=2, x=x, directory=directory, verbose=0)
+assert int(gan.d_optimizer.iterations) == 3 and int(gan.g_optimizer.iterations) == 3
+if keras_gen.backend.BACKEND == "torch":  # torch.nn.Module.train(mode) still works.
+    gan.train(False)
+    assert gan.training is False
+    gan.train()
+    assert gan.training is True
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_train_on_the_other_backends(backend, tmp_path):
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    result = subprocess.run(
+        [sys.executable, "-c", TRAIN_SCRIPT, str(tmp_path)],
+        env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True,
+        text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+    names = sorted(p.name for p in (tmp_path / "generated_images").iterdir())
+    assert names == ["iteration_000000.png", "iteration_000002.png"]

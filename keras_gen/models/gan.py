@@ -191,7 +191,7 @@ class GAN(GaussianPrior, AdversarialModel):
         )
 
     def train(
-        self, epochs, batch_size=128, save_interval=50, x=None,
+        self, epochs=None, batch_size=128, save_interval=50, x=None,
         directory="images", seed=None, verbose="auto", sample_interval=None,
     ):
         """Keras-GAN's `train()`: `epochs` iterations of one random batch each.
@@ -225,7 +225,20 @@ class GAN(GaussianPrior, AdversarialModel):
         Returns:
             The `History` of the `fit()` call: one entry per metric, the
             average over the iterations.
+
+        On the PyTorch backend a Keras model is also a `torch.nn.Module`,
+        whose `train(mode=True)` sets training mode and which Keras calls
+        itself: `train()` and `train(True)`/`train(False)` do that there.
         """
+        if epochs is None or isinstance(epochs, bool):
+            module_train = getattr(super(), "train", None)  # torch.nn.Module's.
+            if module_train is None:
+                raise TypeError(
+                    "train() needs `epochs`, the number of iterations, as in "
+                    "Keras-GAN: e.g. dcgan.train(epochs=4000, batch_size=32, "
+                    f"save_interval=50). Received: epochs={epochs!r}"
+                )
+            return module_train(True if epochs is None else epochs)
         iterations = check_positive_int(epochs, "epochs")
         if sample_interval is not None:
             save_interval = sample_interval
