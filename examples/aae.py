@@ -86,11 +86,12 @@ def main():
     paper = args.mode == "semi_supervised" and args.recipe == "paper"
     if paper:  # 1000-unit layers, 10-D z, input noise 0.3, no dropout.
         options.update(semi.PAPER_ARCHITECTURE)
-    model = getattr(keras_gen, MODELS[args.mode])(**options)
-    # One optimizer per phase: the post's Adam(6e-4) reconstruction, Adam(8e-4)
-    # discriminator and regularization, Adam(1e-3) classification; or the
-    # paper's SGD with momentum, all rates divided by 10 at epochs 50 and 1000.
-    model.compile(**(semi.paper_optimizers(len(x_train)) if paper else {}))
+    with console.distribution(args.distribute):  # Made on every device (--distribute).
+        model = getattr(keras_gen, MODELS[args.mode])(**options)
+        # One optimizer per phase: the post's Adam(6e-4) reconstruction, Adam(8e-4)
+        # discriminator and regularization, Adam(1e-3) classification; or the
+        # paper's SGD with momentum, all rates divided by 10 at epochs 50 and 1000.
+        model.compile(**(semi.paper_optimizers(len(x_train)) if paper else {}))
     model.summary()
 
     # Kept until the model is saved: a kill at any point loses nothing.

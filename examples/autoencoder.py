@@ -53,12 +53,13 @@ def main():
     (x_train, _), (x_test, y_test) = keras_gen.data.load_dataset(args.dataset, layout="flat")
     x_train = x_train[: args.train_samples]
 
-    autoencoder = keras_gen.Autoencoder(
-        input_shape=(784,),
-        latent_space=args.latent_space,
-        intermediate_dim=args.intermediate_dim,
-    )
-    autoencoder.compile(keras.optimizers.Adam(args.learning_rate), loss="mse")
+    with console.distribution(args.distribute):  # Made on every device (--distribute).
+        autoencoder = keras_gen.Autoencoder(
+            input_shape=(784,),
+            latent_space=args.latent_space,
+            intermediate_dim=args.intermediate_dim,
+        )
+        autoencoder.compile(keras.optimizers.Adam(args.learning_rate), loss="mse")
     autoencoder.summary()
 
     # Kept until the model is saved: a kill at any point loses nothing.

@@ -71,16 +71,17 @@ def main():
     if size != 28:
         x_train = keras_gen.data.resize_images(x_train, size)  # still in [-1, 1]
 
-    dcgan = keras_gen.DCGAN(
-        input_shape=(size, size, 1),
-        latent_dim=args.latent_dim,
-        architecture=args.architecture,
-        seed=args.seed,
-    )
-    dcgan.compile(
-        d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
-    )
+    with console.distribution(args.distribute):  # Made on every device (--distribute).
+        dcgan = keras_gen.DCGAN(
+            input_shape=(size, size, 1),
+            latent_dim=args.latent_dim,
+            architecture=args.architecture,
+            seed=args.seed,
+        )
+        dcgan.compile(
+            d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
+        )
     dcgan.generator.summary()
     dcgan.discriminator.summary()
 

@@ -55,15 +55,16 @@ def main():
     (x_train, _), (x_test, y_test) = keras_gen.data.load_dataset(args.dataset, layout="flat")
     x_train = x_train[: args.train_samples]
 
-    model = keras_gen.DenoisingAutoencoder(
-        input_shape=(784,),
-        latent_space=args.latent_space,
-        intermediate_dim=args.intermediate_dim,
-        noise_std=args.noise_std,
-        mask_fraction=args.mask_fraction,
-        seed=args.seed,
-    )
-    model.compile(keras.optimizers.Adam(args.learning_rate))
+    with console.distribution(args.distribute):  # Made on every device (--distribute).
+        model = keras_gen.DenoisingAutoencoder(
+            input_shape=(784,),
+            latent_space=args.latent_space,
+            intermediate_dim=args.intermediate_dim,
+            noise_std=args.noise_std,
+            mask_fraction=args.mask_fraction,
+            seed=args.seed,
+        )
+        model.compile(keras.optimizers.Adam(args.learning_rate))
 
     # A fixed noisy copy of the test set: the corruption happens inside the
     # model while training, but at inference the model sees what it is given.

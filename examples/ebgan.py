@@ -72,19 +72,20 @@ def main():
     )
     x_train = x_train[: args.train_samples]
 
-    ebgan = keras_gen.EBGAN(
-        input_shape=(28, 28, 1),
-        latent_dim=args.latent_dim,
-        architecture=args.architecture,
-        margin=args.margin,
-        pull_away_weight=args.pull_away_weight,
-        embedding_dim=args.embedding_dim,
-        seed=args.seed,
-    )
-    ebgan.compile(
-        d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
-    )
+    with console.distribution(args.distribute):  # Made on every device (--distribute).
+        ebgan = keras_gen.EBGAN(
+            input_shape=(28, 28, 1),
+            latent_dim=args.latent_dim,
+            architecture=args.architecture,
+            margin=args.margin,
+            pull_away_weight=args.pull_away_weight,
+            embedding_dim=args.embedding_dim,
+            seed=args.seed,
+        )
+        ebgan.compile(
+            d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
+        )
     ebgan.generator.summary()
     ebgan.discriminator.summary()  # the cost network
 

@@ -64,14 +64,15 @@ def main():
     )
     x_train = x_train[: args.train_samples]
 
-    gan = keras_gen.GAN(
-        input_shape=(28, 28, 1), latent_dim=args.latent_dim, seed=args.seed
-    )
-    # One optimizer per player; the losses are built in.
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
-    )
+    with console.distribution(args.distribute):  # Made on every device (--distribute).
+        gan = keras_gen.GAN(
+            input_shape=(28, 28, 1), latent_dim=args.latent_dim, seed=args.seed
+        )
+        # One optimizer per player; the losses are built in.
+        gan.compile(
+            d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
+        )
     gan.generator.summary()
     gan.discriminator.summary()
 

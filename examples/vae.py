@@ -59,15 +59,16 @@ def main():
         args.dataset, layout="flat")
     x_train = x_train[: args.train_samples]
 
-    vae = keras_gen.VariationalAutoencoder(
-        input_shape=(784,),
-        intermediate_dim=args.intermediate_dim,
-        latent_dim=args.latent_dim,
-        reconstruction_loss=args.reconstruction_loss,
-        seed=args.seed,
-    )
-    # The loss (reconstruction + KL) is built in: an optimizer is enough.
-    vae.compile(keras.optimizers.Adam(args.learning_rate))
+    with console.distribution(args.distribute):  # Made on every device (--distribute).
+        vae = keras_gen.VariationalAutoencoder(
+            input_shape=(784,),
+            intermediate_dim=args.intermediate_dim,
+            latent_dim=args.latent_dim,
+            reconstruction_loss=args.reconstruction_loss,
+            seed=args.seed,
+        )
+        # The loss (reconstruction + KL) is built in: an optimizer is enough.
+        vae.compile(keras.optimizers.Adam(args.learning_rate))
     vae.summary()
 
     # Kept until the model is saved: a kill at any point loses nothing.

@@ -2,7 +2,9 @@
 
 `training_parser()` makes an `argparse` parser with the flags every example
 takes (`--dataset`, `--epochs`, `--batch_size`, `--train_samples`, `--seed`,
-`--out` and the W&B flags), each with help text and its default shown.
+`--out`, `--distribute` and the W&B flags), each with help text and its
+default shown; `distribution()` turns `--distribute` into the scope the model
+is made in.
 
 TensorFlow writes a dozen lines to stderr when it loads (oneDNN, CPU
 instructions, "Could not find cuda drivers", a `cuInit` failure on machines
@@ -36,6 +38,7 @@ _NOTICES = (
 
 
 DATASETS = ("mnist", "fashion_mnist")
+DISTRIBUTIONS = ("none", "mirrored", "data_parallel")
 
 
 def training_parser(description, epochs, batch_size, out, out_help=None):
@@ -75,8 +78,51 @@ def training_parser(description, epochs, batch_size, out, out_help=None):
     parser.add_argument("--out", default=out,
                         help=out_help or "Folder of the model, its pictures "
                                          "and its backup.")
+    parser.add_argument("--distribute", default="none", choices=DISTRIBUTIONS,
+                        help="Data-parallel training over this machine's "
+                             "devices: mirrored (TensorFlow's "
+                             "MirroredStrategy) or data_parallel (JAX, "
+                             "keras.distribution.DataParallel).")
     tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
     return parser
+
+
+def distribution(name):
+    """The scope to build and compile a model in, for `--distribute name`.
+
+    `"mirrored"` makes a `tf.distribute.MirroredStrategy` over the local
+    GPUs (or the CPU) and returns its scope; `"data_parallel"` sets
+    `keras.distribution.DataParallel()` over the local devices (JAX) and
+    returns an empty scope; `"none"` changes nothing.
+
+    Args:
+        name: One of `DISTRIBUTIONS`.
+
+    Returns:
+        A context manager.
+    """
+    if name == "none":
+        return contextlib.nullcontext()
+    import keras
+
+    backend = keras.backend.backend()
+    needs = {"mirrored": "tensorflow", "data_parallel": "jax"}.get(name)
+    if needs is None or backend != needs:
+        raise ValueError(
+            f"--distribute must be one of {', '.join(DISTRIBUTIONS)}, with "
+            "mirrored on the TensorFlow backend and data_parallel on JAX "
+            f"(set KERAS_BACKEND). Received: --distribute {name} on {backend}"
+        )
+    if name == "mirrored":
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy()
+        print(f"Training on {strategy.num_replicas_in_sync} replicas (MirroredStrategy)")
+        return strategy.scope()
+    devices = keras.distribution.list_devices()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    print(f"Training on {len(devices)} devices (keras.distribution.DataParallel)")
+    return contextlib.nullcontext()
 
 
 def import_keras():

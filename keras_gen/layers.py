@@ -9,6 +9,7 @@ does not load back without `safe_mode=False`; registered layers holding a
 import keras
 from keras import ops
 
+from keras_gen import backend
 from keras_gen.validation import check_non_negative_float, check_positive_int
 
 
@@ -40,6 +41,18 @@ class SeededLayer(keras.layers.Layer):
         if "seed_generator_state" in store:
             self.seed_generator.state.assign(store["seed_generator_state"])
 
+    def draw(self, random_op, like):
+        """`random_op` (e.g. `keras.random.normal`) shaped and typed like `like`.
+
+        Seeded by the layer's generator; under `tf.distribute` each replica
+        gets its own rows (`keras_gen.backend.per_replica`).
+        """
+        shape = ops.shape(like)
+        return backend.per_replica(
+            lambda n: random_op((n, *shape[1:]), dtype=like.dtype, seed=self.seed_generator),
+            shape[0],
+        )
+
     def get_config(self):
         base_config = super().get_config()
         config = {"seed": self.seed}
@@ -61,9 +74,7 @@ class Sampling(SeededLayer):
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(
-            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
-        )
+        epsilon = self.draw(keras.random.normal, z_mean)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def compute_output_shape(self, input_shape):
@@ -115,13 +126,9 @@ class Corruption(SeededLayer):
         """Applies the corruption whatever the training flag."""
         outputs = inputs
         if self.noise_std > 0:
-            outputs = outputs + self.noise_std * keras.random.normal(
-                ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator
-            )
+            outputs = outputs + self.noise_std * self.draw(keras.random.normal, inputs)
         if self.mask_fraction > 0:
-            keep = keras.random.uniform(
-                ops.shape(inputs), dtype=inputs.dtype, seed=self.seed_generator
-            ) >= self.mask_fraction
+            keep = self.draw(keras.random.uniform, inputs) >= self.mask_fraction
             outputs = ops.where(keep, outputs, ops.zeros_like(outputs))
         if self.clip_range is not None:
             outputs = ops.clip(outputs, *self.clip_range)
@@ -166,8 +173,9 @@ class LatentSampler(SeededLayer):
 
     def sample(self, batch_size):
         """Returns noise of shape `(batch_size, latent_dim)`."""
-        return keras.random.normal(
-            (batch_size, self.latent_dim), seed=self.seed_generator
+        return backend.per_replica(
+            lambda n: keras.random.normal((n, self.latent_dim), seed=self.seed_generator),
+            batch_size,
         )
 
     def compute_output_shape(self, input_shape):

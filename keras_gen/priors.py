@@ -30,6 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gen import backend
 from keras_gen.validation import check_positive_float, check_positive_int
 
 __all__ = [
@@ -165,6 +166,10 @@ class Prior:
         if isinstance(num_samples, numbers.Integral):
             num_samples = check_positive_int(num_samples, "num_samples")
         labels = self._check_labels(labels, num_samples)
+        if labels is None:
+            # Under `tf.distribute`, each replica its own codes.
+            return backend.per_replica(
+                lambda n: self._sample(n, seed, None), num_samples)
         return self._sample(num_samples, seed, labels)
 
     def sample_numpy(self, num_samples, seed=None, labels=None):

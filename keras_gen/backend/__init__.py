@@ -16,6 +16,20 @@ code per backend. All of it lives in this package, one module per backend
   `keras_gen.SemiSupervisedBatches`) to `fit()` on this backend:
   `(data, callbacks)` for `fit()`.
 
+And five for data-parallel training, which matter on TensorFlow, where each
+replica of a `tf.distribute` strategy runs the step on its share of the batch
+(on JAX and PyTorch they are the identity, `whole_batch.py`):
+
+- `scale_for_replicas(loss)`: a replica's mean loss as its share of the
+  global mean (what the optimizer's sum of gradients needs);
+- `per_replica(draw, batch_size)`: random draws of which each replica gets
+  its own rows, not the same numbers as every other replica;
+- `distribution_scope(model)`: where the optimizers are made and built;
+- `check_optimizer(optimizer, model, name)`: an error for an optimizer made
+  outside the model's strategy;
+- `check_batches(batches)`: an error for batches that `keras.distribution`
+  cannot split evenly across the devices (JAX).
+
 Everything else in keras-gen uses `keras.ops` and `keras.random` only.
 """
 
@@ -24,11 +38,28 @@ import keras
 BACKEND = keras.backend.backend()
 
 if BACKEND == "tensorflow":
-    from keras_gen.backend.tensorflow import Trainer, minimize, training_data
-elif BACKEND == "torch":
-    from keras_gen.backend.torch import Trainer, minimize, training_data
-elif BACKEND == "jax":
-    from keras_gen.backend.jax import Trainer, minimize, training_data
+    from keras_gen.backend.tensorflow import (
+        Trainer,
+        check_batches,
+        check_optimizer,
+        distribution_scope,
+        minimize,
+        per_replica,
+        scale_for_replicas,
+        training_data,
+    )
+elif BACKEND in ("torch", "jax"):
+    if BACKEND == "torch":
+        from keras_gen.backend.torch import Trainer, minimize, training_data
+    else:
+        from keras_gen.backend.jax import Trainer, minimize, training_data
+    from keras_gen.backend.whole_batch import (
+        check_batches,
+        check_optimizer,
+        distribution_scope,
+        per_replica,
+        scale_for_replicas,
+    )
 else:
     raise ImportError(
         "keras_gen supports the TensorFlow, JAX and PyTorch backends of "
@@ -36,4 +67,14 @@ else:
         "'tensorflow', 'jax' or 'torch'."
     )
 
-__all__ = ["BACKEND", "Trainer", "minimize", "training_data"]
+__all__ = [
+    "BACKEND",
+    "Trainer",
+    "check_batches",
+    "check_optimizer",
+    "distribution_scope",
+    "minimize",
+    "per_replica",
+    "scale_for_replicas",
+    "training_data",
+]

@@ -148,7 +148,16 @@ def _make_function(model, step, state_variables):
         return logs, new_state
 
     if not model.run_eagerly and model.jit_compile:
-        one_step = jax.jit(one_step, donate_argnums=0)
+        # Under `keras.distribution`, the new state keeps the layout Keras
+        # gave each variable (replicated by `DataParallel`), as in Keras'
+        # own trainer; without one, XLA places it.
+        out_shardings = None
+        if keras.distribution.distribution() is not None:
+            out_shardings = (None, tuple(
+                [variable.value.sharding for variable in group]
+                for group in state_variables(model)
+            ))
+        one_step = jax.jit(one_step, donate_argnums=0, out_shardings=out_shardings)
 
     def execution(state, iterator):
         # The first batch's StopIteration ends the epoch, as in Keras.

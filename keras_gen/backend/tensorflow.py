@@ -1,4 +1,4 @@
-"""TensorFlow: gradients with `tf.GradientTape`."""
+"""TensorFlow: gradients with `tf.GradientTape`, and `tf.distribute`."""
 
 import keras
 import tensorflow as tf
@@ -26,9 +26,71 @@ def minimize(loss_fn, variables, optimizer):
     variables = list(variables)
     with tf.GradientTape() as tape:
         loss, aux = loss_fn()
-    gradients = tape.gradient(loss, variables)
+        scaled = scale_for_replicas(loss)
+    gradients = tape.gradient(scaled, variables)
     optimizer.apply_gradients(zip(gradients, variables))
     return loss, aux
+
+
+def scale_for_replicas(loss):
+    """`loss` divided by the number of replicas under `tf.distribute`.
+
+    A Keras optimizer in a replica context sums the replicas' gradients, so
+    each replica's mean loss must count for `1 / replicas` of the global
+    mean, as Keras' own loss classes do. Without a strategy this is `loss`.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
+
+
+def per_replica(draw, batch_size):
+    """`draw(batch_size)`, with each replica of a `tf.distribute` strategy its own rows.
+
+    Keras' seeded random ops give every replica the same numbers. So each
+    replica draws for `replicas` times its batch and keeps its own slice:
+    when the global batch splits evenly, the replicas together get exactly
+    the rows one device drawing for the global batch gets. (When it does not,
+    the last batch of an epoch, two neighbouring replicas may share a row.)
+    No collective op runs here: a synchronisation point in the middle of a
+    forward pass would let the replicas' threads interleave there, and
+    Keras' per-call state, such as the losses of `add_loss()`, is shared
+    between them.
+
+    Args:
+        draw: A function of a batch size returning a tensor whose first
+            axis is that size.
+        batch_size: This replica's batch size (an int or a scalar tensor).
+
+    Returns:
+        The tensor for this replica's `batch_size` rows.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return draw(batch_size)
+    start = context.replica_id_in_sync_group * batch_size
+    return draw(batch_size * context.num_replicas_in_sync)[start : start + batch_size]
+
+
+def check_batches(batches):
+    """Nothing to check: `tf.distribute` splits a batch unevenly if it must."""
+    del batches
+
+
+def distribution_scope(model):
+    """The scope a model's variables are made in: its strategy's, if any."""
+    return model.distribute_strategy.scope()
+
+
+def check_optimizer(optimizer, model, name):
+    """Raises a `ValueError` if `optimizer` was made outside `model`'s strategy."""
+    strategy = model.distribute_strategy
+    if not strategy.extended.variable_created_in_scope(optimizer.iterations.value):
+        raise ValueError(
+            f"`{name}` was created outside the scope of the model's "
+            f"{type(strategy).__name__}: create the optimizers inside "
+            "`with strategy.scope():`, with the model, or pass their names "
+            f"(e.g. 'adam'). Received: {name}={optimizer!r}"
+        )
 
 
 class Trainer:

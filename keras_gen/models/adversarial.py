@@ -158,18 +158,23 @@ class AdversarialModel(backend.Trainer, GenerativeModel):
                 True on JAX, False on TensorFlow's CPU and on PyTorch).
         """
         optimizers = {}
-        for name, (optimizer, _) in players.items():
-            try:
-                optimizers[name] = (
-                    default_optimizer() if optimizer is None
-                    else keras.optimizers.get(optimizer)
-                )
-            except ValueError as error:
-                raise ValueError(
-                    f"`{name}` must be a Keras optimizer, its name or its "
-                    f"config. Received: {name}={optimizer!r} ({error})"
-                ) from None
-        container = PlayerOptimizers(optimizers)
+        # Made and built in the model's `tf.distribute` strategy, if any, so
+        # that their slots are mirrored like the weights.
+        with backend.distribution_scope(self):
+            for name, (optimizer, _) in players.items():
+                if isinstance(optimizer, keras.optimizers.Optimizer):
+                    backend.check_optimizer(optimizer, self, name)
+                try:
+                    optimizers[name] = (
+                        default_optimizer() if optimizer is None
+                        else keras.optimizers.get(optimizer)
+                    )
+                except ValueError as error:
+                    raise ValueError(
+                        f"`{name}` must be a Keras optimizer, its name or its "
+                        f"config. Received: {name}={optimizer!r} ({error})"
+                    ) from None
+            container = PlayerOptimizers(optimizers)
         super().compile(
             optimizer=container,
             run_eagerly=run_eagerly,
@@ -180,7 +185,9 @@ class AdversarialModel(backend.Trainer, GenerativeModel):
             setattr(self, name, optimizer)
         # Built now, so `load_model()` finds the slots to restore and no
         # variable is created inside the compiled step.
-        container.build({name: variables for name, (_, variables) in players.items()})
+        with backend.distribution_scope(self):
+            container.build(
+                {name: variables for name, (_, variables) in players.items()})
         self._player_compile_kwargs = {
             "run_eagerly": run_eagerly,
             "steps_per_execution": steps_per_execution,

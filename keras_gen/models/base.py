@@ -156,6 +156,7 @@ class GenerativeModel(keras.Model):
 
         batches = self._as_indexed_batches(arguments, state, backup)
         if batches is not None:
+            backend.check_batches(batches)
             if arguments.get("initial_epoch"):
                 # Epoch `e` of an uninterrupted run, however often reused.
                 batches.epoch = arguments["initial_epoch"]

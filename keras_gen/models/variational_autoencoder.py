@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_gen import backend
 from keras_gen import losses
 from keras_gen.layers import Sampling
 from keras_gen.models.base import (
@@ -158,7 +159,8 @@ class VariationalAutoencoder(GaussianPrior, GenerativeModel):
         kl_loss = sum(self.losses)
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         self.kl_loss_tracker.update_state(kl_loss)
-        return reconstruction_loss + kl_loss
+        # As Keras' own losses: under `tf.distribute`, this replica's share.
+        return backend.scale_for_replicas(reconstruction_loss + kl_loss)
 
     def encode(self, x, batch_size=DEFAULT_BATCH_SIZE, sample=False):
         """Encodes inputs to latent codes.
