@@ -121,7 +121,7 @@ def test_load_model_registers_the_classes_in_a_fresh_process(tmp_path):
 
 COMMON_FLAGS = {
     "-h", "--dataset", "--epochs", "--batch_size", "--train_samples", "--seed",
-    "--out", "--no-wandb", "--log_every_n_batches",
+    "--out", "--no-wandb", "--log_every_n_batches", "--distribute",
 }
 
 
