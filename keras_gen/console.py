@@ -128,15 +128,18 @@ def distribution(name):
 def import_keras():
     """Imports Keras and its backend, without the backend's start-up banners.
 
-    Also sets `TF_CPP_MIN_LOG_LEVEL=2` unless it is set (TensorFlow's later
-    INFO and WARNING C++ logs off; its errors still show) and, on the
-    TensorFlow backend, lists the devices inside the quiet window, which is
-    when TensorFlow probes for CUDA.
+    Also sets `TF_CPP_MIN_LOG_LEVEL=3` unless it is set: TensorFlow's later
+    C++ log lines off, errors included, since during training they are its
+    graph optimizer's notes ("remapper failed", "oneDNN supports DT_INT32
+    only on ...") while a real error reaches Python as an exception. Set the
+    variable yourself (e.g. to 0) to see them. On the TensorFlow backend the
+    devices are listed inside the quiet window, which is when TensorFlow
+    probes for CUDA.
 
     Returns:
         The `keras` module.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _stderr_filtered():
         import keras
 
