@@ -59,7 +59,7 @@ MAX_CONSECUTIVE_FAILURES = 5
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
-# `--quick`: one epoch on 2,000 images, about 10 s a run for the examples.
+# `--quick`: one epoch on 2,000 images, flags every example takes.
 QUICK = {"epochs": 1, "train_samples": 2000}
 
 
