@@ -12,15 +12,10 @@ of generated images apart, against mode collapse.
     python examples/ebgan.py --epochs 1 --train_samples 2000 --no-wandb  # quick
 
 Defaults: batch 64 for 30 epochs (28,000 steps, as many as the GAN
-example); margin 0.5 and Adam 1e-3 (cost network) / 2e-4 (generator), the
-model's defaults, chosen by training on MNIST (see `keras_gen.EBGAN`); the
-pull-away weight 0.1 ("EBGAN-PT") that public ports of the paper use.
-
-Each run logs to Weights & Biases (offline unless you are logged in; see
-README): per-epoch `d_loss`, `g_loss`, `real_energy`, `fake_energy` and
-`pull_away`, generated digits, the cost network's reconstructions of test
-digits, loss and energy curves, and the model. The pictures are PNG
-files under `--out/pictures` too, with or without W&B.
+example); margin 0.5, Adam 1e-3 (cost network) / 2e-4 (generator) and the
+pull-away weight 0.1 ("EBGAN-PT") of public ports (see `keras_gen.EBGAN`).
+Pictures (PNG files) and the model go under `--out`, and to the W&B run
+(offline unless you are logged in; see README) with the per-epoch metrics.
 """
 
 import os
@@ -110,10 +105,8 @@ def main():
                 directory=pictures,
             ),
             callbacks.LossCurves(directory=pictures),  # d_loss and g_loss
-            callbacks.LossCurves(
-                keys=["real_energy", "fake_energy"], key="energies",
-                directory=pictures,
-            ),
+            callbacks.LossCurves(keys=["real_energy", "fake_energy"],
+                                 key="energies", directory=pictures),
         ],
     )
 
@@ -126,8 +119,7 @@ def main():
           f"digits: {fake_energy:.4f} (margin {args.margin})")
     tracking.print_saved(saved, pictures, run)
     tracking.finish_run(
-        run, summary={"test_energy": test_energy, "generated_energy": fake_energy}
-    )
+        run, summary={"test_energy": test_energy, "generated_energy": fake_energy})
 
 
 if __name__ == "__main__":
