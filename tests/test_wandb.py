@@ -137,9 +137,12 @@ def test_metrics_logger_logs_epochs_and_batches(wandb_env):
         x, epochs=3, batch_size=16, validation_data=(x[:16],), verbose=0,
         callbacks=[
             callbacks.MetricsLogger(log_every_n_batches=3),
-            callbacks.ReconstructionLogger(x[:8], num_images=8),
+            callbacks.ReconstructionLogger(
+                x[:8], num_images=8, directory=wandb_env / "pictures"),
         ],
     )
+    # The PNG files as well as the run.
+    assert len(list((wandb_env / "pictures" / "reconstructions").glob("*.png"))) == 3
     tracking.save_model(model, str(wandb_env / "out" / "ae.keras"), run)
     tracking.finish_run(run, summary={"test_mse": 0.5})
     wandb.teardown()
