@@ -35,6 +35,7 @@ def parse_args():
         "Train a DCGAN (Keras-GAN's or the PyTorch example's) on MNIST or "
         "Fashion-MNIST.", epochs=2, batch_size=32, out="out/dcgan",
     )
+    console.add_gan_arguments(parser)  # --latent_dim, --gen_interval, rates
     parser.add_argument("--architecture", default="keras_gan",
                         choices=["keras_gan", "pytorch"],
                         help="Keras-GAN's 28x28 pair or the PyTorch example's.")
@@ -42,14 +43,6 @@ def parse_args():
                         choices=[28, 32, 64],
                         help="None: 28 for keras_gan, 64 for pytorch (which "
                              "also takes 32).")
-    parser.add_argument("--latent_dim", type=int, default=100,
-                        help="Size of the generator's noise vector.")
-    parser.add_argument("--gen_interval", type=int, default=1,
-                        help="Draw generated images every N epochs.")
-    parser.add_argument("--d_learning_rate", type=float, default=2e-4,
-                        help="Discriminator's Adam learning rate (beta_1 0.5).")
-    parser.add_argument("--g_learning_rate", type=float, default=2e-4,
-                        help="Generator's Adam learning rate (beta_1 0.5).")
     return parser.parse_args()
 
 

@@ -32,22 +32,15 @@ def parse_args():
         "Train an energy-based GAN on MNIST or Fashion-MNIST.",
         epochs=30, batch_size=64, out="out/ebgan",
     )
+    console.add_gan_arguments(parser, d_learning_rate=1e-3)  # --latent_dim, --gen_interval, rates
     parser.add_argument("--architecture", default="mlp", choices=["mlp", "conv"],
                         help="Dense networks, or the paper's convolutions.")
-    parser.add_argument("--latent_dim", type=int, default=100,
-                        help="Size of the generator's noise vector.")
     parser.add_argument("--margin", type=float, default=0.5,
                         help="Energy margin m of the discriminator's hinge.")
     parser.add_argument("--pull_away_weight", type=float, default=0.1,
                         help="Weight of the pull-away term (0 turns it off).")
     parser.add_argument("--embedding_dim", type=int, default=64,
                         help="Code size of the autoencoder discriminator.")
-    parser.add_argument("--gen_interval", type=int, default=1,
-                        help="Draw generated images every N epochs.")
-    parser.add_argument("--d_learning_rate", type=float, default=1e-3,
-                        help="Discriminator's Adam learning rate (beta_1 0.5).")
-    parser.add_argument("--g_learning_rate", type=float, default=2e-4,
-                        help="Generator's Adam learning rate (beta_1 0.5).")
     return parser.parse_args()
 
 

@@ -34,14 +34,7 @@ def parse_args():
         "Train the MLP GAN of Keras-GAN on MNIST or Fashion-MNIST.",
         epochs=16, batch_size=32, out="out/gan",
     )
-    parser.add_argument("--latent_dim", type=int, default=100,
-                        help="Size of the generator's noise vector.")
-    parser.add_argument("--gen_interval", type=int, default=1,
-                        help="Draw generated images every N epochs.")
-    parser.add_argument("--d_learning_rate", type=float, default=2e-4,
-                        help="Discriminator's Adam learning rate (beta_1 0.5).")
-    parser.add_argument("--g_learning_rate", type=float, default=2e-4,
-                        help="Generator's Adam learning rate (beta_1 0.5).")
+    console.add_gan_arguments(parser)  # --latent_dim, --gen_interval, rates
     parser.add_argument("--quality_samples", type=int, default=2000,
                         help="Samples scored every gen_interval epochs (FCD, "
                              "class coverage...); 0 to skip.")

@@ -3,8 +3,8 @@
 `training_parser()` makes an `argparse` parser with the flags every example
 takes (`--dataset`, `--epochs`, `--batch_size`, `--train_samples`, `--seed`,
 `--out`, `--distribute` and the W&B flags), each with help text and its
-default shown; `distribution()` turns `--distribute` into the scope the model
-is made in.
+default shown; `add_gan_arguments()` adds the GAN examples' shared flags;
+`distribution()` turns `--distribute` into the scope the model is made in.
 
 TensorFlow writes a dozen lines to stderr when it loads (oneDNN, CPU
 instructions, "Could not find cuda drivers", a `cuInit` failure on machines
@@ -84,6 +84,31 @@ def training_parser(description, epochs, batch_size, out, out_help=None):
                              "MirroredStrategy) or data_parallel (JAX, "
                              "keras.distribution.DataParallel).")
     tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
+    return parser
+
+
+def add_gan_arguments(parser, d_learning_rate=2e-4, g_learning_rate=2e-4):
+    """Adds the flags the GAN examples share to `parser`.
+
+    `--latent_dim`, `--gen_interval` and each player's Adam learning rate
+    (`--d_learning_rate`, `--g_learning_rate`; beta_1 0.5, as Keras-GAN).
+
+    Args:
+        parser: A parser from `training_parser()`.
+        d_learning_rate: Default of `--d_learning_rate`.
+        g_learning_rate: Default of `--g_learning_rate`.
+
+    Returns:
+        `parser`.
+    """
+    parser.add_argument("--latent_dim", type=int, default=100,
+                        help="Size of the generator's noise vector.")
+    parser.add_argument("--gen_interval", type=int, default=1,
+                        help="Draw generated images every N epochs.")
+    parser.add_argument("--d_learning_rate", type=float, default=d_learning_rate,
+                        help="Discriminator's Adam learning rate (beta_1 0.5).")
+    parser.add_argument("--g_learning_rate", type=float, default=g_learning_rate,
+                        help="Generator's Adam learning rate (beta_1 0.5).")
     return parser
 
 

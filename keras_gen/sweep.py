@@ -591,21 +591,13 @@ def build_parser(parser=None):
     return parser
 
 
-def override_parameters(config, assignments):
-    """The sweep config with parameters fixed by `NAME=VALUE` strings.
-
-    Args:
-        config: The sweep config (a dict).
-        assignments: `"name=value"` strings; values are read as YAML.
-
-    Returns:
-        A new config whose `parameters[name]` is `{"value": value}` for each
-        assignment.
+def parse_assignments(assignments):
+    """`{name: value}` from `NAME=VALUE` strings, values read as YAML.
 
     Raises:
         SweepConfigError: for a string without `=` or with an empty name.
     """
-    parameters = dict(config.get("parameters") or {})
+    values = {}
     for assignment in assignments:
         name, equals, text = assignment.partition("=")
         if not equals or not name.strip():
@@ -613,7 +605,23 @@ def override_parameters(config, assignments):
                 "--set takes NAME=VALUE, e.g. --set epochs=1. Received: "
                 f"{assignment!r}"
             )
-        parameters[name.strip()] = {"value": yaml.safe_load(text)}
+        values[name.strip()] = yaml.safe_load(text)
+    return values
+
+
+def override_parameters(config, values):
+    """The sweep config with parameters fixed to `values`.
+
+    Args:
+        config: The sweep config (a dict).
+        values: `{name: value}`; each replaces `parameters[name]` with
+            `{"value": value}`.
+
+    Returns:
+        A new config.
+    """
+    parameters = dict(config.get("parameters") or {})
+    parameters.update({name: {"value": value} for name, value in values.items()})
     return {**config, "parameters": parameters}
 
 
@@ -625,9 +633,10 @@ def main(args):
         return 2
     try:
         config = load_config(args.config)
-        overrides = [f"{k}={v}" for k, v in QUICK.items()] if args.quick else []
-        if overrides or args.set:
-            config = override_parameters(config, overrides + args.set)
+        # `--set` wins over `--quick`.
+        values = {**(QUICK if args.quick else {}), **parse_assignments(args.set)}
+        if values:
+            config = override_parameters(config, values)
     except (SweepConfigError, ImportError) as error:
         print(error, file=sys.stderr)
         return 2
@@ -661,8 +670,6 @@ def main(args):
     print(sweep.table())
     if any(result.state == "failed" for result in sweep.results):
         status = status or 1
-    missed = [result for result in sweep.results if result.missed_metric()]
-    if missed:
-        print(sweep.missing_metric_message(missed[0]), file=sys.stderr)
-        status = status or 1
+    if any(result.missed_metric() for result in sweep.results):
+        status = status or 1  # `run()` said why it stopped.
     return status

@@ -45,10 +45,7 @@ import struct
 import sys
 import urllib.parse
 
-import numpy as np
-
 from keras_gen import files
-from keras_gen.validation import check_positive_int
 
 DEFAULT_PROJECT = "keras-gen"
 

@@ -205,7 +205,7 @@ def test_a_metric_the_runs_never_log_stops_the_sweep_with_an_error(wandb_env, ca
     )
     assert cli.main(["sweep", str(path)]) == 1
     captured = capsys.readouterr()
-    assert "without logging the sweep's metric 'scor'; it logged score" in captured.err
+    assert "without logging the sweep's metric 'scor'; it logged score" in captured.out
     assert captured.out.count("  finished  ") == 1  # Stopped after the first run.
 
 
@@ -216,9 +216,11 @@ def test_set_fixes_parameters_and_rejects_what_it_cannot_read(wandb_env, capsys)
     assert "45" in output and output.count("  finished  ") == 1
     assert cli.main(["sweep", str(path), "--set", "x"]) == 2
     assert "--set takes NAME=VALUE" in capsys.readouterr().err
-    config = sweep.override_parameters(
-        {"parameters": {"a": {"values": [1]}}}, ["b=true", "a=text"])
-    assert config["parameters"] == {"a": {"value": "text"}, "b": {"value": True}}
+    values = sweep.parse_assignments(["b=true", "a=text", "c=0.5"])
+    assert values == {"b": True, "a": "text", "c": 0.5}
+    config = sweep.override_parameters({"parameters": {"a": {"values": [1]}}}, values)
+    assert config["parameters"] == {
+        "a": {"value": "text"}, "b": {"value": True}, "c": {"value": 0.5}}
 
 
 def test_bayes_search_gets_each_runs_metric(wandb_env):

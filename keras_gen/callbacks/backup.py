@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ import keras
 import numpy as np
 
 from keras_gen import files
+from keras_gen.callbacks.nan_guard import first_non_finite
 from keras_gen.validation import check_positive_int
 
 _BACKUP = re.compile(r"^backup-(\d{9})$")
@@ -159,7 +159,7 @@ class BackupAndRestore(keras.callbacks.Callback):
             self.delete()
 
     def _save(self, epoch, logs):
-        if not _finite(logs):
+        if first_non_finite(logs) is not None:
             return  # Keep the last good backup rather than a NaN model.
         os.makedirs(self.backup_dir, exist_ok=True)
         previous = self._backups()
@@ -238,16 +238,6 @@ def _without_names(value):
     if isinstance(value, (list, tuple)):
         return [_without_names(v) for v in value]
     return value
-
-
-def _finite(logs):
-    for value in (logs or {}).values():
-        try:
-            if not math.isfinite(float(keras.ops.convert_to_numpy(value))):
-                return False
-        except (TypeError, ValueError):
-            continue
-    return True
 
 
 def _seed_variables(model):

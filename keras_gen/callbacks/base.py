@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_gen.callbacks.images import (
     DEFAULT_PADDING,
+    MIN_WIDTH,
     as_images,
     check_image_shape,
     check_padding,
@@ -49,7 +50,7 @@ class PictureCallback(keras.callbacks.Callback):
 
     required_methods = ()
     title = None
-    min_width = 400
+    min_width = MIN_WIDTH
 
     def __init__(self, key, every_n_epochs=1, directory=None, sink=None):
         super().__init__()

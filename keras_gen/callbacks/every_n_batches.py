@@ -44,7 +44,8 @@ class EveryNBatches(keras.callbacks.Callback):
         self.picture = picture
         self.every_n_batches = check_positive_int(every_n_batches, "every_n_batches")
         self.paths = []
-        self._iterations = 0
+        self._iterations = 0  # Iterations done since `fit()` began.
+        self._epoch_start = 0  # Iterations done when this epoch began.
 
     def set_model(self, model):
         self.picture.set_model(model)

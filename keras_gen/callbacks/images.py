@@ -249,9 +249,11 @@ def figure_to_array(figure):
 
 
 TITLE_HEIGHT = 30
+# Narrower pictures are enlarged to at least this width when logged.
+MIN_WIDTH = 400
 
 
-def present(image, title=None, min_width=400):
+def present(image, title=None, min_width=MIN_WIDTH):
     """A picture as it is shown: scaled up to a readable width and titled.
 
     The image is enlarged by a whole factor (nearest neighbour, so every
