@@ -38,7 +38,7 @@ _NOTICES = (
 
 
 DATASETS = ("mnist", "fashion_mnist")
-DISTRIBUTIONS = ("none", "mirrored", "data_parallel")
+DISTRIBUTIONS = ("none", "mirrored", "multi_worker", "data_parallel")
 
 
 def training_parser(description, epochs, batch_size, out, out_help=None):
@@ -79,10 +79,12 @@ def training_parser(description, epochs, batch_size, out, out_help=None):
                         help=out_help or "Folder of the model, its pictures "
                                          "and its backup.")
     parser.add_argument("--distribute", default="none", choices=DISTRIBUTIONS,
-                        help="Data-parallel training over this machine's "
-                             "devices: mirrored (TensorFlow's "
-                             "MirroredStrategy) or data_parallel (JAX, "
-                             "keras.distribution.DataParallel).")
+                        help="Data-parallel training: mirrored (this "
+                             "machine's devices, TensorFlow's "
+                             "MirroredStrategy), multi_worker (one process "
+                             "per worker, each with TF_CONFIG; "
+                             "MultiWorkerMirroredStrategy) or data_parallel "
+                             "(JAX, keras.distribution.DataParallel).")
     tracking.add_arguments(parser)  # --no-wandb, --log_every_n_batches
     return parser
 
@@ -116,9 +118,13 @@ def distribution(name):
     """The scope to build and compile a model in, for `--distribute name`.
 
     `"mirrored"` makes a `tf.distribute.MirroredStrategy` over the local
-    GPUs (or the CPU) and returns its scope; `"data_parallel"` sets
-    `keras.distribution.DataParallel()` over the local devices (JAX) and
-    returns an empty scope; `"none"` changes nothing.
+    GPUs (or the CPU) and returns its scope; `"multi_worker"` makes a
+    `tf.distribute.MultiWorkerMirroredStrategy` over the workers `TF_CONFIG`
+    names (every worker runs the same command) and returns its scope;
+    `"data_parallel"` sets `keras.distribution.DataParallel()` over the local
+    devices (JAX) and returns an empty scope; `"none"` changes nothing. Call
+    it before the backend computes anything (seeding and loading data are
+    fine): TensorFlow sets up a multi-worker strategy's collectives then.
 
     Args:
         name: One of `DISTRIBUTIONS`.
@@ -131,23 +137,37 @@ def distribution(name):
     import keras
 
     backend = keras.backend.backend()
-    needs = {"mirrored": "tensorflow", "data_parallel": "jax"}.get(name)
+    needs = {"mirrored": "tensorflow", "multi_worker": "tensorflow",
+             "data_parallel": "jax"}.get(name)
     if needs is None or backend != needs:
         raise ValueError(
             f"--distribute must be one of {', '.join(DISTRIBUTIONS)}, with "
-            "mirrored on the TensorFlow backend and data_parallel on JAX "
-            f"(set KERAS_BACKEND). Received: --distribute {name} on {backend}"
+            "mirrored and multi_worker on the TensorFlow backend and "
+            "data_parallel on JAX (set KERAS_BACKEND). Received: "
+            f"--distribute {name} on {backend}"
         )
-    if name == "mirrored":
-        import tensorflow as tf
+    if name == "data_parallel":
+        devices = keras.distribution.list_devices()
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+        print(f"Training on {len(devices)} devices (keras.distribution.DataParallel)")
+        return contextlib.nullcontext()
+    import tensorflow as tf
 
+    if name == "mirrored":
         strategy = tf.distribute.MirroredStrategy()
-        print(f"Training on {strategy.num_replicas_in_sync} replicas (MirroredStrategy)")
-        return strategy.scope()
-    devices = keras.distribution.list_devices()
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
-    print(f"Training on {len(devices)} devices (keras.distribution.DataParallel)")
-    return contextlib.nullcontext()
+    else:
+        if not os.environ.get("TF_CONFIG"):
+            raise ValueError(
+                "--distribute multi_worker needs TF_CONFIG in each worker's "
+                "environment, naming the cluster and this worker, e.g. "
+                '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                '"task": {"type": "worker", "index": 0}} (see README, '
+                '"Scaling out"). Received: TF_CONFIG unset'
+            )
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    print(f"Training on {strategy.num_replicas_in_sync} replicas "
+          f"({type(strategy).__name__})")
+    return strategy.scope()
 
 
 def import_keras():

@@ -5,6 +5,13 @@ through `atomic_path()`: it is written to a temporary file in the same folder
 and renamed into place once complete. A rename within one file system is
 atomic, so a reader (or a restarted run) sees either the old file or the new
 one, never a half-written one.
+
+When several processes train one model (TensorFlow's
+`MultiWorkerMirroredStrategy`), they all run the same program, but only the
+chief keeps what it writes: on the other workers `atomic_path()` hands out a
+scratch file that is deleted afterwards, so every worker still runs the
+same code (saving a model may need all of them) and none overwrites the
+chief's files.
 """
 
 import contextlib
@@ -21,6 +28,10 @@ def atomic_path(path):
     writers that pick a format from the name keep working). If the block
     raises, the temporary file is removed and `path` is left as it was.
 
+    On a worker that is not the chief (see `is_chief()`), the temporary
+    file is in a scratch folder and is deleted instead of moved: `path` and
+    its folder are left alone.
+
     Args:
         path: The final path. Its folder is created if missing.
 
@@ -28,6 +39,10 @@ def atomic_path(path):
         The temporary path to write.
     """
     path = os.fspath(path)
+    if not is_chief():
+        with tempfile.TemporaryDirectory(prefix="keras-gen-worker-") as scratch:
+            yield os.path.join(scratch, os.path.basename(path))
+        return
     folder, name = os.path.split(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     # `.keras`, `.weights.h5`, `.png`: keep the whole suffix after the stem.
@@ -47,6 +62,32 @@ def atomic_path(path):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def is_chief():
+    """Whether this process is the one that writes files (True unless told otherwise).
+
+    `TF_CONFIG`, which `tf.distribute.MultiWorkerMirroredStrategy` reads,
+    names the process's task; TensorFlow's rule then makes the task of type
+    `"chief"` the chief, or worker 0 when the cluster has no chief. Without
+    `TF_CONFIG` (one process) this is True.
+    """
+    config = os.environ.get("TF_CONFIG")
+    if not config:
+        return True
+    try:
+        config = json.loads(config)
+        task = config.get("task") or {}
+        kind, index = task.get("type"), int(task.get("index", 0))
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(
+            "TF_CONFIG must be JSON like {\"cluster\": {\"worker\": [...]}, "
+            "\"task\": {\"type\": \"worker\", \"index\": 0}}. Received: "
+            f"TF_CONFIG={config!r}"
+        ) from None
+    if kind is None or kind == "chief":
+        return True
+    return kind == "worker" and index == 0 and "chief" not in config.get("cluster", {})
 
 
 def write_text(path, text):

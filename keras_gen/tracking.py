@@ -143,7 +143,8 @@ def start_run(args, project=None, **init_kwargs):
     `wandb.init` fails (say, no network), the run falls back to offline.
 
     No run is started (`run` is None and `args` come back unchanged) with
-    `--no-wandb`, with `WANDB_MODE=disabled`, or when `wandb` is not
+    `--no-wandb`, on a worker of a multi-worker training that is not the
+    chief (`keras_gen.files.is_chief()`), with `WANDB_MODE=disabled`, or when `wandb` is not
     installed; pictures then go to PNG files.
 
     Args:
@@ -195,6 +196,10 @@ def start_run(args, project=None, **init_kwargs):
 def _wandb_or_none(args):
     """Returns the `wandb` module, or None (with a note) if no run is wanted."""
     if getattr(args, "no_wandb", False):
+        return None
+    if not files.is_chief():
+        # One training, one run: the chief logs it for all workers.
+        print("wandb: not the chief worker; the chief logs the run.")
         return None
     mode = os.environ.get("WANDB_MODE", "")
     if mode == "disabled" or _truthy(os.environ.get("WANDB_DISABLED")):
@@ -284,6 +289,9 @@ def print_saved(saved, pictures, run=None):
         pictures: Folder of the PNG pictures.
         run: The W&B run, if one is active (it holds copies of both).
     """
+    if not files.is_chief():
+        print("Not the chief worker: the chief saved the model and the pictures.")
+        return
     print(f"Model saved to {', '.join(map(str, saved))}")
     print(f"Pictures saved under {pictures}" + (" and in the W&B run" if run else ""))
 

@@ -171,3 +171,23 @@ def test_the_readme_flag_table_matches_every_parser():
             assert values == flags[flag][1], (script.name, flag)
         assert (epochs, batch_size) == (
             flags["--epochs"][0], flags["--batch_size"][0]), script.name
+
+
+def test_distribution_none_changes_nothing():
+    with console.distribution("none"):
+        pass
+
+
+@pytest.mark.parametrize("name", ["data_parallel", "ring"])
+def test_distribution_names_the_backend_it_needs(name):
+    # The default run's backend is TensorFlow: data_parallel is JAX's.
+    with pytest.raises(ValueError, match=f"--distribute must be one of none, mirrored, "
+                                         f"multi_worker, data_parallel.*Received: "
+                                         f"--distribute {name} on tensorflow"):
+        console.distribution(name)
+
+
+def test_multi_worker_needs_tf_config(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match="needs TF_CONFIG.*Received: TF_CONFIG unset"):
+        console.distribution("multi_worker")

@@ -16,7 +16,7 @@ code per backend. All of it lives in this package, one module per backend
   `keras_gen.SemiSupervisedBatches`) to `fit()` on this backend:
   `(data, callbacks)` for `fit()`.
 
-And five for data-parallel training, which matter on TensorFlow, where each
+And six for data-parallel training, which matter on TensorFlow, where each
 replica of a `tf.distribute` strategy runs the step on its share of the batch
 (on JAX and PyTorch they are the identity, `whole_batch.py`):
 
@@ -28,7 +28,10 @@ replica of a `tf.distribute` strategy runs the step on its share of the batch
 - `check_optimizer(optimizer, model, name)`: an error for an optimizer made
   outside the model's strategy;
 - `check_batches(batches)`: an error for batches that `keras.distribution`
-  cannot split evenly across the devices (JAX).
+  cannot split evenly across the devices (JAX);
+- `Model`: the base class of every keras-gen model: `keras.Model`, plus on
+  TensorFlow two mends that let Keras' `fit()` run under a
+  `MultiWorkerMirroredStrategy` over several workers.
 
 Everything else in keras-gen uses `keras.ops` and `keras.random` only.
 """
@@ -39,6 +42,7 @@ BACKEND = keras.backend.backend()
 
 if BACKEND == "tensorflow":
     from keras_gen.backend.tensorflow import (
+        Model,
         Trainer,
         check_batches,
         check_optimizer,
@@ -54,6 +58,7 @@ elif BACKEND in ("torch", "jax"):
     else:
         from keras_gen.backend.jax import Trainer, minimize, training_data
     from keras_gen.backend.whole_batch import (
+        Model,
         check_batches,
         check_optimizer,
         distribution_scope,
@@ -69,6 +74,7 @@ else:
 
 __all__ = [
     "BACKEND",
+    "Model",
     "Trainer",
     "check_batches",
     "check_optimizer",

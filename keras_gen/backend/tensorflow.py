@@ -97,6 +97,72 @@ class Trainer:
     """Nothing to add: Keras' TensorFlow trainer runs `train_step(data)` as is."""
 
 
+class Model(keras.Model):
+    """`keras.Model`, whose `fit()` and `evaluate()` also run on several workers.
+
+    Under a `tf.distribute.MultiWorkerMirroredStrategy` spanning several
+    workers, Keras 3's TensorFlow trainer fails in every model, a plain
+    `Sequential` included (keras-team/keras#20585): before the first step it
+    reduces the first batch across workers to learn the input shapes
+    (`PerReplica` values cannot be reduced that way), and it reduces each
+    logged scalar over an axis 0 it does not have. This class overrides the
+    two trainer methods involved, for that case only: the first batch's
+    shapes come from this worker's share, and the step returns its logs as
+    1-element vectors, whose cross-worker mean is the global scalar. With one
+    worker, or without a strategy, Keras' own methods run unchanged.
+    `tests/test_distribution.py` fails if Keras renames them.
+    """
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if iterator is None or not multi_worker(self.distribute_strategy):
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        for _, _, batches in iterator:
+            data_batch = next(batches)
+            break
+        local = self.distribute_strategy.experimental_local_results
+        data_batch = tf.nest.map_structure(
+            lambda value: local(value)[0]
+            if isinstance(value, tf.distribute.DistributedValues) else value,
+            data_batch,
+        )
+        return super()._maybe_symbolic_build(data_batch=data_batch)
+
+    def make_train_function(self, force=False):
+        if not multi_worker(self.distribute_strategy):
+            return super().make_train_function(force)
+        if self.train_function is None or force:
+            self.train_function = self._make_function(_vector_logs(self.train_step))
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        if not multi_worker(self.distribute_strategy):
+            return super().make_test_function(force)
+        if self.test_function is None or force:
+            self.test_function = self._make_function(_vector_logs(self.test_step))
+        return self.test_function
+
+
+def multi_worker(strategy):
+    """Whether `strategy` is a `MultiWorkerMirroredStrategy` over several workers."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
+    cluster = strategy.cluster_resolver.cluster_spec()
+    return sum(cluster.num_tasks(job) for job in ("chief", "worker")
+               if job in cluster.jobs) > 1
+
+
+def _vector_logs(step):
+    """`step`, with each scalar it returns as a 1-element vector."""
+
+    def vector_step(data):
+        return tf.nest.map_structure(
+            lambda value: tf.reshape(value, (1,)) if value.shape.rank == 0 else value,
+            step(data),
+        )
+
+    return vector_step
+
+
 def training_data(batches, steps_per_epoch):
     """Feeds indexed batches to `fit()` as one endless `tf.data` pipeline.
 

@@ -39,6 +39,11 @@ class BackupAndRestore(keras.callbacks.Callback):
       weights, optimizer states and losses to an uninterrupted one (same
       backend and thread count), when backups are made at epoch ends.
 
+    - Under a multi-worker strategy every worker restores from
+      `backup_dir` (a folder they all see) and makes each backup, but only
+      the chief's is kept (`keras_gen.files.is_chief()`); the others write
+      to a scratch folder that is deleted.
+
     A backup is skipped while the logs hold a NaN or an infinity, so the
     last good one stays. With `save_freq=N`, a backup is also made every `N`
     batches (every `N` executions with `steps_per_execution` above 1); as in
@@ -92,7 +97,8 @@ class BackupAndRestore(keras.callbacks.Callback):
         """
         self._restored_for_fit = True
         model = model or self.model
-        for name in os.listdir(self.backup_dir) if os.path.isdir(self.backup_dir) else []:
+        chief = files.is_chief()  # Other workers only read the chief's backups.
+        for name in os.listdir(self.backup_dir) if chief and os.path.isdir(self.backup_dir) else []:
             if name.startswith(".incomplete-"):  # Left by a kill mid-backup.
                 shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
         folder = self._latest()
@@ -126,8 +132,8 @@ class BackupAndRestore(keras.callbacks.Callback):
         return state
 
     def delete(self):
-        """Deletes `backup_dir`, e.g. once the trained model is saved."""
-        if os.path.isdir(self.backup_dir):
+        """Deletes `backup_dir`, e.g. once the trained model is saved (on the chief)."""
+        if files.is_chief() and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir, ignore_errors=True)
 
     def on_train_begin(self, logs=None):
@@ -161,10 +167,16 @@ class BackupAndRestore(keras.callbacks.Callback):
     def _save(self, epoch, logs):
         if first_non_finite(logs) is not None:
             return  # Keep the last good backup rather than a NaN model.
-        os.makedirs(self.backup_dir, exist_ok=True)
+        # Every worker of a multi-worker strategy saves (saving may need them
+        # all); only the chief's backup is kept, the others' go to scratch.
+        chief = files.is_chief()
+        if chief:
+            os.makedirs(self.backup_dir, exist_ok=True)
         previous = self._backups()
         number = int(_BACKUP.match(previous[-1]).group(1)) + 1 if previous else 0
-        temporary = tempfile.mkdtemp(prefix=".incomplete-", dir=self.backup_dir)
+        temporary = tempfile.mkdtemp(
+            prefix=".incomplete-", dir=self.backup_dir if chief else None
+        )
         try:
             self.model.save_weights(os.path.join(temporary, "model.weights.h5"))
             state = {
@@ -177,13 +189,15 @@ class BackupAndRestore(keras.callbacks.Callback):
                 ],
             }
             files.write_json(os.path.join(temporary, "state.json"), state)
-            # A folder renamed complete is a backup; anything else is not.
-            os.rename(temporary, os.path.join(self.backup_dir, f"backup-{number:09d}"))
+            if chief:
+                # A folder renamed complete is a backup; anything else is not.
+                os.rename(temporary, os.path.join(self.backup_dir, f"backup-{number:09d}"))
         finally:
             if os.path.isdir(temporary):
                 shutil.rmtree(temporary, ignore_errors=True)
-        for name in previous:
-            shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
+        if chief:
+            for name in previous:
+                shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
 
     def _backups(self):
         if not os.path.isdir(self.backup_dir):

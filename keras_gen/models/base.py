@@ -76,7 +76,7 @@ def _bind(method, model, *args, **kwargs):
     return arguments
 
 
-class GenerativeModel(keras.Model):
+class GenerativeModel(backend.Model):
     """Base class of the keras-gen models.
 
     `fit()`, `evaluate()` and `predict()` take Keras' arguments and check the
