@@ -23,6 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_gen  # noqa: E402
+import zoo  # noqa: E402  (tests/, the script's folder)
 
 BATCH = 16
 STEPS = 3
@@ -154,50 +155,12 @@ def noise_check():
            same_as_one_device=bool(np.allclose(np.concatenate(rows), single)))
 
 
-MODELS = {
-    "autoencoder": (lambda: keras_gen.Autoencoder(input_shape=(8,)), "flat", {}),
-    "denoising_autoencoder": (
-        lambda: keras_gen.DenoisingAutoencoder(input_shape=(8,), seed=1), "flat", {}),
-    "vae": (lambda: keras_gen.VariationalAutoencoder(input_shape=(8,), seed=1), "flat", {}),
-    "gan": (lambda: keras_gen.GAN(input_shape=(8,), seed=1), "signed", {}),
-    "dcgan": (lambda: keras_gen.DCGAN(input_shape=(8, 8, 1), seed=1), "image", {}),
-    "ebgan": (lambda: keras_gen.EBGAN(input_shape=(8,), seed=1), "signed", {}),
-    "aae": (lambda: keras_gen.AdversarialAutoencoder(
-        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1),
-        "flat", {}),
-    "supervised_aae": (lambda: keras_gen.SupervisedAdversarialAutoencoder(
-        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1),
-        "labelled", {}),
-    "semi_supervised_aae": (lambda: keras_gen.SemiSupervisedAdversarialAutoencoder(
-        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1),
-        "semi", {}),
-}
-
-
 def smoke():
     """Every model trains two epochs data-parallel, with finite metrics."""
-    rng = np.random.default_rng(0)
-    flat = rng.uniform(0, 1, (64, 8)).astype("float32")
-    labels = rng.integers(0, 10, 64)
-    for name, (make, kind, _) in MODELS.items():
-        keras.utils.set_random_seed(0)
-        strategy = Strategy(True)
-        with strategy.scope():
-            model = make()
-            model.compile()
-        if kind == "semi":
-            x = keras_gen.make_semi_supervised_dataset(
-                flat[10:], flat[:10], np.arange(10), batch_size=BATCH, seed=0)
-            y = None
-        else:
-            x = {"flat": flat, "signed": flat * 2 - 1, "labelled": flat,
-                 "image": np.repeat(flat, 8, axis=1).reshape(64, 8, 8, 1) * 2 - 1}[kind]
-            y = labels if kind == "labelled" else None
-        history = model.fit(x, y, batch_size=None if kind == "semi" else BATCH,
-                            epochs=2, verbose=0).history
-        finite = all(np.isfinite(v).all() for v in history.values())
-        report(check="smoke", model=name, finite=bool(finite), keys=sorted(history),
-               epochs=len(next(iter(history.values()))))
+    histories = zoo.train_every_model(lambda: Strategy(True).scope())
+    for name, history in histories.items():
+        report(check="smoke", model=name, finite=zoo.all_finite(history),
+               keys=sorted(history), epochs=len(next(iter(history.values()))))
 
 
 def optimizer_outside_scope():

@@ -7,8 +7,9 @@ With `TF_CONFIG` the process is one worker of a
 `tf.distribute.MultiWorkerMirroredStrategy`; without it, it trains the same
 way on one device, the reference. Each trains a GAN for two epochs with a
 backup in BACKUP and pictures in OUT, evaluates it, saves it to OUT, and
-resumes from the backup for a third epoch, then prints one JSON line of its
-weights and histories.
+resumes from the backup for a third epoch; a worker then trains every model
+of the zoo for two epochs. It prints one JSON line of its weights and
+histories.
 """
 
 import json
@@ -27,6 +28,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_gen  # noqa: E402
+import zoo  # noqa: E402  (tests/, the script's folder)
 from keras_gen import callbacks, tracking  # noqa: E402
 
 OUT, BACKUP = sys.argv[1], sys.argv[2]
@@ -67,6 +69,9 @@ weights = [w.tolist() for w in gan.get_weights()]
 resumed = make_gan()
 resumed_history = fit(resumed, 3, [])  # Epoch 3 only, from the backup.
 
+# Every model's fit() under the strategy (the one-device run has no need).
+smoke = zoo.train_every_model(strategy.scope) if "TF_CONFIG" in os.environ else {}
+
 print("RESULT " + json.dumps({
     "replicas": strategy.num_replicas_in_sync,
     "history": history,
@@ -74,4 +79,5 @@ print("RESULT " + json.dumps({
     "weights": weights,
     "resumed_history": resumed_history,
     "resumed_weights": [w.tolist() for w in resumed.get_weights()],
+    "smoke": smoke,
 }), flush=True)

@@ -16,9 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import zoo
 from keras_gen import files
 
 JOB = Path(__file__).with_name("multi_worker_job.py")
+ZOO = {"autoencoder", "denoising_autoencoder", "vae", "gan", "dcgan", "ebgan", "aae",
+       "supervised_aae", "semi_supervised_aae"}
 
 
 def free_ports(count):
@@ -64,7 +67,7 @@ def cluster(tmp_path_factory):
     try:
         for name, process in processes.items():
             # A worker whose peer died waits in a collective: the timeout ends it.
-            stdout, stderr = process.communicate(timeout=300)
+            stdout, stderr = process.communicate(timeout=600)
             assert process.returncode == 0, f"{name}:\n{stdout[-2000:]}{stderr[-4000:]}"
             line = next(line for line in stdout.splitlines() if line.startswith("RESULT "))
             results[name] = json.loads(line[len("RESULT "):])
@@ -86,6 +89,16 @@ def test_both_workers_end_with_the_same_weights_and_history(cluster):
     assert zero["history"] == one["history"]
     assert zero["evaluation"] == one["evaluation"]
     assert zero["resumed_weights"] == one["resumed_weights"]
+
+
+def test_every_model_trains_on_two_workers(cluster):
+    _, results = cluster
+    zero, one = results["worker0"]["smoke"], results["worker1"]["smoke"]
+    assert sorted(zero) == sorted(ZOO)
+    for name, history in zero.items():
+        assert zoo.all_finite(history), name
+        assert all(len(values) == 2 for values in history.values()), name
+        assert history == one[name], name  # Global values, the same on both.
 
 
 def test_two_workers_train_as_one_device_does(cluster):

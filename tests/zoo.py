@@ -1,0 +1,67 @@
+"""Every model of the zoo, tiny, with data to train it: for the distribution jobs.
+
+`tests/distribution_job.py` and `tests/multi_worker_job.py` (run as scripts,
+with `tests/` on their path) train each of these for a couple of epochs
+under a strategy and check that the metrics stay finite.
+"""
+
+import numpy as np
+
+import keras_gen
+
+BATCH = 16
+
+# name: (a function making the model, the kind of data it trains on)
+MODELS = {
+    "autoencoder": (lambda: keras_gen.Autoencoder(input_shape=(8,)), "flat"),
+    "denoising_autoencoder": (
+        lambda: keras_gen.DenoisingAutoencoder(input_shape=(8,), seed=1), "flat"),
+    "vae": (lambda: keras_gen.VariationalAutoencoder(input_shape=(8,), seed=1), "flat"),
+    "gan": (lambda: keras_gen.GAN(input_shape=(8,), seed=1), "signed"),
+    "dcgan": (lambda: keras_gen.DCGAN(input_shape=(8, 8, 1), seed=1), "image"),
+    "ebgan": (lambda: keras_gen.EBGAN(input_shape=(8,), seed=1), "signed"),
+    "aae": (lambda: keras_gen.AdversarialAutoencoder(
+        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1), "flat"),
+    "supervised_aae": (lambda: keras_gen.SupervisedAdversarialAutoencoder(
+        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1),
+        "labelled"),
+    "semi_supervised_aae": (lambda: keras_gen.SemiSupervisedAdversarialAutoencoder(
+        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1), "semi"),
+}
+
+
+def fit_arguments(kind):
+    """`fit()`'s data arguments for a kind of data: 64 examples, batches of BATCH."""
+    rng = np.random.default_rng(0)
+    flat = rng.uniform(0, 1, (64, 8)).astype("float32")
+    if kind == "semi":
+        dataset = keras_gen.make_semi_supervised_dataset(
+            flat[10:], flat[:10], np.arange(10), batch_size=BATCH, seed=0)
+        return {"x": dataset}
+    x = {"flat": flat, "signed": flat * 2 - 1, "labelled": flat,
+         "image": np.repeat(flat, 8, axis=1).reshape(64, 8, 8, 1) * 2 - 1}[kind]
+    labels = rng.integers(0, 10, 64) if kind == "labelled" else None
+    return {"x": x, "y": labels, "batch_size": BATCH}
+
+
+def train_every_model(scope, epochs=2):
+    """Trains each model in `scope()` (a fresh context manager per model).
+
+    Returns:
+        `{name: history dict}`.
+    """
+    import keras
+
+    histories = {}
+    for name, (make, kind) in MODELS.items():
+        keras.utils.set_random_seed(0)
+        with scope():
+            model = make()
+            model.compile()
+        history = model.fit(**fit_arguments(kind), epochs=epochs, verbose=0).history
+        histories[name] = {k: [float(v) for v in values] for k, values in history.items()}
+    return histories
+
+
+def all_finite(history):
+    return all(np.isfinite(values).all() for values in history.values())
