@@ -10,6 +10,7 @@ trained on `--labels` digits and prints the test classification error.
     python examples/aae.py --mode supervised --epochs 20
     python examples/aae.py --mode semi_supervised --labels 100 --epochs 100
     python examples/aae.py --mode semi_supervised --recipe paper --epochs 50
+    python examples/aae.py --mode semi_supervised --recipe paper --supervised_interval 4
 
 Pictures (PNG files) and the model go under `--out`, and to the W&B run
 (offline unless you are logged in; see README) with the per-epoch metrics.
@@ -49,6 +50,10 @@ def parse_args():
     parser.add_argument("--recipe", default="post", choices=["post", "paper"],
                         help="semi_supervised: the Paperspace post's settings, "
                              "or Makhzani et al.'s (input noise, SGD, decay).")
+    parser.add_argument("--supervised_interval", type=int, default=1,
+                        help="semi_supervised: run the classification phase "
+                             "on every k-th batch only, as some ports of the "
+                             "paper do; 1: every batch (the paper).")
     return parser.parse_args()
 
 
@@ -86,6 +91,8 @@ def main():
     paper = args.mode == "semi_supervised" and args.recipe == "paper"
     if paper:  # 1000-unit layers, 10-D z, input noise 0.3, no dropout.
         options.update(semi.PAPER_ARCHITECTURE)
+    if args.mode == "semi_supervised":
+        options["supervised_interval"] = args.supervised_interval
     with console.distribution(args.distribute):  # Made on every device (--distribute).
         model = getattr(keras_gen, MODELS[args.mode])(**options)
         # One optimizer per phase: the post's Adam(6e-4) reconstruction, Adam(8e-4)

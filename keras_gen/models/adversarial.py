@@ -12,6 +12,7 @@ which `fit()` compiles once, on every backend.
 import copy
 
 import keras
+from keras import ops
 
 from keras_gen import backend
 from keras_gen.models.base import GenerativeModel
@@ -49,6 +50,63 @@ def frozen(network, inputs):
         training=True,
     )
     return outputs
+
+
+def minimize_every(loss_fn, variables, optimizer, interval):
+    """`backend.minimize()`, with the update kept on every `interval`-th step only.
+
+    Some players train less often than once a batch (the ports of Makhzani
+    et al.'s semi-supervised AAE that run the supervised phase every k-th
+    batch). A compiled step cannot skip an update by Python control flow,
+    and `ops.cond` cannot hold the variable updates of a JAX step, so this
+    runs the update on every step and, on the steps it should not happen,
+    puts back `variables` and the optimizer's state (slots such as momentum)
+    bit for bit: a `where` on the values from before the step.
+
+    The step is counted by `optimizer.iterations`, which goes on counting
+    every step (it is not put back): it is part of the optimizer's state, so
+    it runs on inside compiled loops of `steps_per_execution` steps, is
+    threaded through JAX's stateless steps, and is saved and restored with
+    the model (`.keras` files, `BackupAndRestore`) where a Python counter
+    would start over; and a learning-rate schedule, which counts
+    `iterations`, keeps counting batches, in step with the epochs like the
+    other players' schedules. (Adam's bias correction counts the same steps,
+    so its first updates, while `beta ** iterations` is not yet negligible,
+    are a little smaller than after as many updates on every step.)
+
+    Args:
+        loss_fn: As in `backend.minimize()`.
+        variables: As in `backend.minimize()`.
+        optimizer: As in `backend.minimize()`; one counting its own steps
+            (no `gradient_accumulation_steps`).
+        interval: A positive int: the update is kept on the steps whose
+            index (from 0, `optimizer.iterations` before the step) is a
+            multiple of `interval`. With 1 this is `backend.minimize()`.
+
+    Returns:
+        `(loss, aux)` of every step, as `backend.minimize()` returns them.
+    """
+    if interval == 1:
+        return backend.minimize(loss_fn, variables, optimizer)
+    if optimizer.gradient_accumulation_steps:
+        raise ValueError(
+            "An update kept every few steps counts the steps with the "
+            "optimizer's `iterations`, which gradient accumulation divides: "
+            "use an optimizer without `gradient_accumulation_steps`. Received: "
+            f"gradient_accumulation_steps={optimizer.gradient_accumulation_steps}"
+        )
+    variables = list(variables)
+    kept = variables + [
+        variable for variable in optimizer.variables
+        if variable is not optimizer.iterations
+    ]
+    keep_update = ops.equal(ops.mod(optimizer.iterations, interval), 0)
+    # Copies: PyTorch updates the variables in place.
+    before = [ops.copy(variable.value) for variable in kept]
+    loss, aux = backend.minimize(loss_fn, variables, optimizer)
+    for variable, value in zip(kept, before):
+        variable.assign(ops.where(keep_update, variable.value, value))
+    return loss, aux
 
 
 def generator_and_discriminator(model, d_optimizer, g_optimizer):

@@ -21,10 +21,10 @@ print(model.classification_error(x_test, y_test))
 import keras
 import numpy as np
 
-from keras_gen import backend
 from keras_gen import losses
 from keras_gen import priors
 from keras_gen.data import SemiSupervisedBatches
+from keras_gen.models.adversarial import minimize_every
 from keras_gen.models.adversarial_autoencoder import (
     METRIC_NAMES,
     AdversarialAutoencoder,
@@ -139,7 +139,8 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
     4. `classification_step`: the encoder's class head and shared layers
        (`model.classifier`) minimize the cross-entropy of `y` on the labelled
        batch (`c_optimizer`, Adam(1e-3), the post's `semi_lr`). The style
-       head, the decoder and the discriminators are untouched.
+       head, the decoder and the discriminators are untouched. With
+       `supervised_interval=k`, on every k-th batch only.
 
     The two discriminators form one model, `model.discriminator`, with the
     inputs `[y, z]` and two probabilities out (`categorical_discriminator`
@@ -149,7 +150,9 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
     discriminators. (The post sums the two
     losses; the factor does not change Adam's steps.) The history also has
     `classification_loss` and `classification_acc`, on the labelled batches
-    in training, on the labelled validation data in `evaluate`.
+    in training (every batch, also those whose classification update
+    `supervised_interval` skips: the loss of the classifier as it is), on
+    the labelled validation data in `evaluate`.
 
     `evaluate(x, y)` and `fit(..., validation_data=(x_test, y_test))` take
     labelled data. `predict_classes(x)` and `classification_error(x, y)`
@@ -178,6 +181,15 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         reconstruction_loss: `"binary_crossentropy"` (the post's) or
             `"squared_error"` (the paper's); see `AdversarialAutoencoder`.
         seed: Optional integer seed of the prior samples drawn in training.
+        supervised_interval: Run the classification phase on every k-th
+            batch only: on the batches whose index from the start of
+            training (`c_optimizer.iterations`, saved with the model) is a
+            multiple of k; 1 (the paper's recipe): every batch. Some public
+            ports of the paper train so. On the other batches the
+            classifier's weights and `c_optimizer`'s slots stay as they are,
+            but `c_optimizer.iterations` counts on, so its learning-rate
+            schedule counts batches as the other phases' do (see
+            `adversarial.minimize_every`).
         **kwargs: Base model arguments such as `name`.
     """
 
@@ -199,9 +211,13 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         input_noise_std=0.0,
         reconstruction_loss="binary_crossentropy",
         seed=None,
+        supervised_interval=1,
         **kwargs,
     ):
         num_classes = check_num_classes(num_classes)
+        supervised_interval = check_positive_int(
+            supervised_interval, "supervised_interval"
+        )
         input_noise_std = check_non_negative_float(input_noise_std, "input_noise_std")
         shape, code_dim, units, d_units, rate, d_rate = check_architecture(
             input_shape, latent_dim, hidden_units, discriminator_units,
@@ -242,6 +258,7 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
             **kwargs,
         )
         self.num_classes = num_classes
+        self.supervised_interval = supervised_interval
         self.categorical_prior = priors.Categorical(num_classes)
         # The class head and the layers it shares with the style head.
         self.classifier = keras.Model(
@@ -314,6 +331,8 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         """Updates `model.classifier` on the labelled part of the batch.
 
         The style head, the decoder and the discriminators are untouched.
+        With `supervised_interval=k`, the update is kept on every k-th
+        batch only (`minimize_every`); the loss is computed on every batch.
 
         Args:
             batch: Dict from `unpack_batch`.
@@ -329,8 +348,9 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
                 labels, self.classifier(x, training=True)
             )
 
-        classification_loss, accuracy = backend.minimize(
-            loss, self.classifier.trainable_variables, self.c_optimizer
+        classification_loss, accuracy = minimize_every(
+            loss, self.classifier.trainable_variables, self.c_optimizer,
+            self.supervised_interval,
         )
         return {"classification_loss": classification_loss, "classification_acc": accuracy}
 
@@ -460,4 +480,8 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
 
     def get_config(self):
         base_config = super().get_config()
-        return {**base_config, "num_classes": self.num_classes}
+        return {
+            **base_config,
+            "num_classes": self.num_classes,
+            "supervised_interval": self.supervised_interval,
+        }
