@@ -23,6 +23,7 @@ LABELS = {
     "aae_semi_supervised_paper": "paper's recipe",
     "aae_semi_supervised_paper_no_noise": "paper's, no input noise",
     "aae_semi_supervised_paper_adam": "paper's, the post's Adam",
+    "aae_semi_supervised_paper_supervised_every_4": "paper's, classifying every 4th batch",
     "aae_semi_supervised": "the Paperspace post's recipe",
 }
 

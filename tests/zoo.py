@@ -25,8 +25,10 @@ MODELS = {
     "supervised_aae": (lambda: keras_gen.SupervisedAdversarialAutoencoder(
         input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1),
         "labelled"),
+    # Every other batch: the classification update kept or put back per step.
     "semi_supervised_aae": (lambda: keras_gen.SemiSupervisedAdversarialAutoencoder(
-        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1), "semi"),
+        input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1,
+        supervised_interval=2), "semi"),
 }
 
 
