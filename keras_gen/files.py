@@ -68,26 +68,30 @@ def is_chief():
     """Whether this process is the one that writes files (True unless told otherwise).
 
     `TF_CONFIG`, which `tf.distribute.MultiWorkerMirroredStrategy` reads,
-    names the process's task; TensorFlow's rule then makes the task of type
-    `"chief"` the chief, or worker 0 when the cluster has no chief. Without
-    `TF_CONFIG` (one process) this is True.
+    names the process's task, and TensorFlow's rule decides: the task of
+    type `"chief"` is the chief, or worker 0 when the cluster has no chief;
+    an `"evaluator"` runs apart from the training cluster and is its own
+    chief. Without `TF_CONFIG` (one process) this is True. (A strategy whose
+    cluster is described otherwise, say by a Slurm resolver, is refused by
+    keras-gen's models at `fit()`: see `keras_gen.backend.tensorflow`.)
     """
-    config = os.environ.get("TF_CONFIG")
-    if not config:
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
         return True
     try:
-        config = json.loads(config)
+        config = json.loads(raw)
         task = config.get("task") or {}
         kind, index = task.get("type"), int(task.get("index", 0))
+        has_chief = "chief" in (config.get("cluster") or {})
     except (ValueError, TypeError, AttributeError):
         raise ValueError(
             "TF_CONFIG must be JSON like {\"cluster\": {\"worker\": [...]}, "
             "\"task\": {\"type\": \"worker\", \"index\": 0}}. Received: "
-            f"TF_CONFIG={config!r}"
+            f"TF_CONFIG={raw!r}"
         ) from None
-    if kind is None or kind == "chief":
+    if kind in (None, "chief", "evaluator"):
         return True
-    return kind == "worker" and index == 0 and "chief" not in config.get("cluster", {})
+    return kind == "worker" and index == 0 and not has_chief
 
 
 def write_text(path, text):
@@ -113,7 +117,8 @@ def check_writable(folder, name="out"):
     """Checks that files can be written in `folder`, creating it if missing.
 
     Called before training, so that a missing permission is found before
-    hours of work rather than when the model is saved.
+    hours of work rather than when the model is saved. Only the chief
+    checks (see `is_chief()`): the other workers keep no files.
 
     Args:
         folder: The output folder.
@@ -122,6 +127,8 @@ def check_writable(folder, name="out"):
     Returns:
         `folder`.
     """
+    if not is_chief():
+        return folder  # Another worker of a cluster writes nothing there.
     try:
         os.makedirs(folder, exist_ok=True)
         handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)

@@ -173,21 +173,32 @@ def test_the_readme_flag_table_matches_every_parser():
             flags["--epochs"][0], flags["--batch_size"][0]), script.name
 
 
-def test_distribution_none_changes_nothing():
+@pytest.fixture
+def tensorflow_backend():
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("checks the TensorFlow backend's answers")
+    return keras
+
+
+def test_distribution_none_changes_nothing(tensorflow_backend):
+    import tensorflow as tf
+
     with console.distribution("none"):
-        pass
+        assert not tf.distribute.has_strategy()
+        assert tensorflow_backend.distribution.distribution() is None
 
 
 @pytest.mark.parametrize("name", ["data_parallel", "ring"])
-def test_distribution_names_the_backend_it_needs(name):
-    # The default run's backend is TensorFlow: data_parallel is JAX's.
-    with pytest.raises(ValueError, match=f"--distribute must be one of none, mirrored, "
-                                         f"multi_worker, data_parallel.*Received: "
+def test_distribution_names_the_backend_it_needs(tensorflow_backend, name):
+    # On TensorFlow, data_parallel (JAX's) and unknown names are refused.
+    with pytest.raises(ValueError, match="--distribute must be one of none, mirrored, "
+                                         "multi_worker, data_parallel.*Received: "
                                          f"--distribute {name} on tensorflow"):
         console.distribution(name)
 
 
-def test_multi_worker_needs_tf_config(monkeypatch):
+def test_multi_worker_needs_tf_config(tensorflow_backend, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="needs TF_CONFIG.*Received: TF_CONFIG unset"):
         console.distribution("multi_worker")

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,26 +55,35 @@ def cluster(tmp_path_factory):
         "worker1": {"TF_CONFIG": tf_config(ports, 1)},
         "single": {},
     }
+    # Output to files, not pipes: a worker blocked on a full pipe would
+    # leave the other waiting in a collective.
+    logs = {name: open(folder / f"{name}.log", "w+") for name in runs}
     processes = {
         name: subprocess.Popen(
             [sys.executable, str(JOB), str(folder / f"out_{name}"),
              str(folder / ("backup_single" if name == "single" else "backup"))],
-            env={**environment, **extra}, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            env={**environment, **extra}, stdout=logs[name], stderr=subprocess.STDOUT,
+            text=True,
         )
         for name, extra in runs.items()
     }
+    deadline = time.monotonic() + 900
     results = {}
     try:
         for name, process in processes.items():
-            # A worker whose peer died waits in a collective: the timeout ends it.
-            stdout, stderr = process.communicate(timeout=600)
-            assert process.returncode == 0, f"{name}:\n{stdout[-2000:]}{stderr[-4000:]}"
-            line = next(line for line in stdout.splitlines() if line.startswith("RESULT "))
+            # A worker whose peer died waits in a collective: the deadline ends it.
+            try:
+                process.wait(timeout=max(1.0, deadline - time.monotonic()))
+            finally:
+                logs[name].seek(0)
+                output = logs[name].read()
+            assert process.returncode == 0, f"{name}:\n{output[-6000:]}"
+            line = next(line for line in output.splitlines() if line.startswith("RESULT "))
             results[name] = json.loads(line[len("RESULT "):])
     finally:
-        for process in processes.values():
+        for name, process in processes.items():
             process.kill()
+            logs[name].close()
     return folder, results
 
 
@@ -147,8 +157,11 @@ def test_only_the_chief_writes(cluster):
      True),
     ({"cluster": {"chief": ["a:1"], "worker": ["b:1"]}, "task": {"type": "worker", "index": 0}},
      False),
+    # An evaluator runs apart from the training cluster: its own chief.
     ({"cluster": {"worker": ["a:1"], "evaluator": ["b:1"]},
-      "task": {"type": "evaluator", "index": 0}}, False),
+      "task": {"type": "evaluator", "index": 0}}, True),
+    ({"cluster": {"worker": ["a:1"], "ps": ["b:1"]}, "task": {"type": "ps", "index": 0}},
+     False),
 ])
 def test_is_chief_follows_tensorflows_rule(monkeypatch, config, chief):
     if config is None:
@@ -158,8 +171,10 @@ def test_is_chief_follows_tensorflows_rule(monkeypatch, config, chief):
     assert files.is_chief() is chief
 
 
-def test_a_malformed_tf_config_is_named(monkeypatch):
-    monkeypatch.setenv("TF_CONFIG", "{not json")
+@pytest.mark.parametrize("raw", ["{not json", "[1]", '{"task": "worker"}',
+                                 '{"task": {"type": "worker", "index": "x"}}'])
+def test_a_malformed_tf_config_is_named(monkeypatch, raw):
+    monkeypatch.setenv("TF_CONFIG", raw)
     with pytest.raises(ValueError, match="TF_CONFIG must be JSON.*Received: TF_CONFIG="):
         files.is_chief()
 
@@ -179,6 +194,7 @@ def test_another_worker_writes_to_scratch_and_keeps_nothing(tmp_path, second_wor
     assert not Path(temporary).exists()
     assert not (tmp_path / "out").exists()
     files.write_json(tmp_path / "state.json", {"a": 1})
+    assert files.check_writable(tmp_path / "out", "--out") == tmp_path / "out"
     assert list(tmp_path.iterdir()) == []
 
 

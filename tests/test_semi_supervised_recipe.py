@@ -330,3 +330,24 @@ def test_interval_tests_pass_on_other_backends(backend):
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_minimize_every_refuses_a_bad_interval_or_an_unbuilt_optimizer():
+    from keras_gen.models.adversarial import minimize_every
+
+    variable = keras.Variable(1.0)
+    optimizer = keras.optimizers.SGD(0.1, momentum=0.9)
+
+    def loss():
+        return variable * variable, None
+
+    with pytest.raises(ValueError, match="`interval` must be a positive integer.*"
+                                         "Received: interval=0"):
+        minimize_every(loss, [variable], optimizer, 0)
+    with pytest.raises(ValueError, match="must be built first.*Received: an unbuilt SGD"):
+        minimize_every(loss, [variable], optimizer, 2)
+    optimizer.build([variable])
+    minimize_every(loss, [variable], optimizer, 2)  # Step 0: kept.
+    assert float(variable.numpy()) == pytest.approx(0.8)
+    minimize_every(loss, [variable], optimizer, 2)  # Step 1: put back.
+    assert float(variable.numpy()) == pytest.approx(0.8)

@@ -1,7 +1,11 @@
 """TensorFlow: gradients with `tf.GradientTape`, and `tf.distribute`."""
 
+import os
+
 import keras
 import tensorflow as tf
+
+from keras_gen import files
 
 
 def minimize(loss_fn, variables, optimizer):
@@ -105,12 +109,19 @@ class Model(keras.Model):
     `Sequential` included (keras-team/keras#20585): before the first step it
     reduces the first batch across workers to learn the input shapes
     (`PerReplica` values cannot be reduced that way), and it reduces each
-    logged scalar over an axis 0 it does not have. This class overrides the
-    two trainer methods involved, for that case only: the first batch's
-    shapes come from this worker's share, and the step returns its logs as
-    1-element vectors, whose cross-worker mean is the global scalar. With one
-    worker, or without a strategy, Keras' own methods run unchanged.
-    `tests/test_distribution.py` fails if Keras renames them.
+    logged value over an axis 0 that a scalar does not have. For that case
+    only, this class takes the first batch's shapes from this worker's share
+    (overriding Keras' private `_maybe_symbolic_build`) and gives each log
+    a leading axis of length 1, whose cross-worker mean is the global value
+    (overriding `make_train_function` and `make_test_function`, which build
+    the step with Keras' private `_make_function`). With one worker, or
+    without a strategy, Keras' own methods run unchanged.
+    `tests/test_multi_worker.py` fails if Keras changes these methods.
+
+    Which worker keeps files is read from `TF_CONFIG`
+    (`keras_gen.files.is_chief()`); a multi-worker `fit()` whose strategy
+    names another chief (a cluster described without `TF_CONFIG`) is
+    refused before the first step.
     """
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
@@ -131,36 +142,54 @@ class Model(keras.Model):
         if not multi_worker(self.distribute_strategy):
             return super().make_train_function(force)
         if self.train_function is None or force:
-            self.train_function = self._make_function(_vector_logs(self.train_step))
+            _check_chief(self.distribute_strategy)
+            self.train_function = self._make_function(_with_worker_axis(self.train_step))
         return self.train_function
 
     def make_test_function(self, force=False):
         if not multi_worker(self.distribute_strategy):
             return super().make_test_function(force)
         if self.test_function is None or force:
-            self.test_function = self._make_function(_vector_logs(self.test_step))
+            self.test_function = self._make_function(_with_worker_axis(self.test_step))
         return self.test_function
 
 
 def multi_worker(strategy):
-    """Whether `strategy` is a `MultiWorkerMirroredStrategy` over several workers."""
+    """Whether `strategy` is a `MultiWorkerMirroredStrategy` training on several workers."""
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return False
-    cluster = strategy.cluster_resolver.cluster_spec()
+    resolver = strategy.cluster_resolver
+    if resolver.task_type == "evaluator":  # Evaluates apart from the cluster.
+        return False
+    cluster = resolver.cluster_spec()
     return sum(cluster.num_tasks(job) for job in ("chief", "worker")
                if job in cluster.jobs) > 1
 
 
-def _vector_logs(step):
-    """`step`, with each scalar it returns as a 1-element vector."""
+def _check_chief(strategy):
+    """Raises a `ValueError` if `TF_CONFIG` and `strategy` disagree on the chief."""
+    if files.is_chief() != strategy.extended.should_checkpoint:
+        resolver = strategy.cluster_resolver
+        raise ValueError(
+            "keras-gen keeps files on the chief worker, which it reads from "
+            "TF_CONFIG, but this MultiWorkerMirroredStrategy's cluster comes "
+            "from elsewhere: set TF_CONFIG on every worker (the cluster and "
+            "this task), as the strategy's default resolver reads it. "
+            f"Received: task {resolver.task_type!r} {resolver.task_id!r}, "
+            f"TF_CONFIG={os.environ.get('TF_CONFIG')!r}"
+        )
 
-    def vector_step(data):
+
+def _with_worker_axis(step):
+    """`step`, with each of its logs given a leading axis of length 1."""
+
+    def step_with_worker_axis(data):
         return tf.nest.map_structure(
-            lambda value: tf.reshape(value, (1,)) if value.shape.rank == 0 else value,
+            lambda value: None if value is None else tf.expand_dims(value, 0),
             step(data),
         )
 
-    return vector_step
+    return step_with_worker_axis
 
 
 def training_data(batches, steps_per_epoch):

@@ -17,6 +17,7 @@ from keras import ops
 from keras_gen import backend
 from keras_gen.models.base import GenerativeModel
 from keras_gen.optimizers import PlayerOptimizers
+from keras_gen.validation import check_positive_int
 
 
 def default_optimizer():
@@ -61,7 +62,9 @@ def minimize_every(loss_fn, variables, optimizer, interval):
     and `ops.cond` cannot hold the variable updates of a JAX step, so this
     runs the update on every step and, on the steps it should not happen,
     puts back `variables` and the optimizer's state (slots such as momentum)
-    bit for bit: a `where` on the values from before the step.
+    bit for bit: a `where` on the values from before the step. The forward
+    pass still runs, so random draws and BatchNorm's moving statistics in
+    `loss_fn` move on as on any step.
 
     The step is counted by `optimizer.iterations`, which goes on counting
     every step (it is not put back): it is part of the optimizer's state, so
@@ -86,8 +89,17 @@ def minimize_every(loss_fn, variables, optimizer, interval):
     Returns:
         `(loss, aux)` of every step, as `backend.minimize()` returns them.
     """
+    interval = check_positive_int(interval, "interval")
     if interval == 1:
         return backend.minimize(loss_fn, variables, optimizer)
+    if not optimizer.built:
+        # Slots made inside the step would escape the put-back.
+        raise ValueError(
+            "An update kept every few steps puts the optimizer's state back, "
+            "so the optimizer must be built first: call "
+            "`optimizer.build(variables)` (a keras-gen model's compile() "
+            f"does). Received: an unbuilt {type(optimizer).__name__}"
+        )
     if optimizer.gradient_accumulation_steps:
         raise ValueError(
             "An update kept every few steps counts the steps with the "
