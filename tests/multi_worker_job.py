@@ -8,7 +8,8 @@ With `TF_CONFIG` the process is one worker of a
 way on one device, the reference. Each trains a GAN for two epochs with a
 backup in BACKUP and pictures in OUT, evaluates it, saves it to OUT, and
 resumes from the backup for a third epoch; a worker then trains every model
-of the zoo for two epochs. It prints one JSON line of its weights and
+of the zoo for two epochs, and tries to resume from a backup only the chief
+sees. It prints one JSON line of its weights and
 histories.
 """
 
@@ -69,8 +70,19 @@ weights = [w.tolist() for w in gan.get_weights()]
 resumed = make_gan()
 resumed_history = fit(resumed, 3, [])  # Epoch 3 only, from the backup.
 
-# Every model's fit() under the strategy (the one-device run has no need).
-smoke = zoo.train_every_model(strategy.scope) if "TF_CONFIG" in os.environ else {}
+smoke, disagreement = {}, None
+if "TF_CONFIG" in os.environ:
+    # Every model's fit() under the strategy (the one-device run has no need).
+    smoke = zoo.train_every_model(strategy.scope)
+    # A backup folder only the chief sees: the workers would resume from
+    # different epochs, which both must refuse before training.
+    gan = make_gan()
+    folder = BACKUP if keras_gen.files.is_chief() else os.path.join(OUT, "no_backup")
+    try:
+        gan.fit(x, batch_size=BATCH, epochs=4, verbose=0,
+                callbacks=[callbacks.BackupAndRestore(folder)])
+    except ValueError as error:
+        disagreement = str(error)
 
 print("RESULT " + json.dumps({
     "replicas": strategy.num_replicas_in_sync,
@@ -80,4 +92,5 @@ print("RESULT " + json.dumps({
     "resumed_history": resumed_history,
     "resumed_weights": [w.tolist() for w in resumed.get_weights()],
     "smoke": smoke,
+    "disagreement": disagreement,
 }), flush=True)

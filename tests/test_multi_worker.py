@@ -134,6 +134,15 @@ def test_the_workers_resume_from_the_chiefs_backup(cluster):
                           results["single"]["resumed_weights"]) < 1e-6
 
 
+def test_workers_that_would_resume_from_different_epochs_refuse(cluster):
+    _, results = cluster
+    for name in ("worker0", "worker1"):
+        message = results[name]["disagreement"]
+        assert message is not None, name
+        assert "The workers disagree on the epoch of the last backup" in message
+        assert "same `backup_dir`" in message and message.endswith("[3, -1] (one per replica)")
+
+
 def test_only_the_chief_writes(cluster):
     folder, _ = cluster
     chief, other = folder / "out_worker0", folder / "out_worker1"

@@ -6,7 +6,6 @@ real autoencoder example with tiny settings.
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -253,7 +252,11 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(wandb_env, capsys):
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             if (wandb_env / "sleeping").exists():
-                os.kill(os.getpid(), signal.SIGINT)
+                # To the main thread, as a terminal's Ctrl-C reaches a
+                # process without threads: a process-wide signal may land on
+                # any of pytest's threads (TensorFlow's, after other tests)
+                # and leave the main thread blocked in its wait for the run.
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
                 return
             time.sleep(0.05)
 

@@ -16,7 +16,7 @@ code per backend. All of it lives in this package, one module per backend
   `keras_gen.SemiSupervisedBatches`) to `fit()` on this backend:
   `(data, callbacks)` for `fit()`.
 
-And six for data-parallel training, which matter on TensorFlow, where each
+And seven for data-parallel training, which matter on TensorFlow, where each
 replica of a `tf.distribute` strategy runs the step on its share of the batch
 (on JAX and PyTorch they are the identity, `whole_batch.py`):
 
@@ -29,6 +29,9 @@ replica of a `tf.distribute` strategy runs the step on its share of the batch
   outside the model's strategy;
 - `check_batches(batches)`: an error for batches that `keras.distribution`
   cannot split evenly across the devices (JAX);
+- `check_same_on_workers(model, value, what, fix)`: an error, on every
+  worker of a multi-worker strategy, when the workers' values differ (the
+  epoch each would resume from);
 - `Model`: the base class of every keras-gen model: `keras.Model`, plus on
   TensorFlow two mends that let Keras' `fit()` run under a
   `MultiWorkerMirroredStrategy` over several workers.
@@ -46,6 +49,7 @@ if BACKEND == "tensorflow":
         Trainer,
         check_batches,
         check_optimizer,
+        check_same_on_workers,
         distribution_scope,
         minimize,
         per_replica,
@@ -61,6 +65,7 @@ elif BACKEND in ("torch", "jax"):
         Model,
         check_batches,
         check_optimizer,
+        check_same_on_workers,
         distribution_scope,
         per_replica,
         scale_for_replicas,
@@ -78,6 +83,7 @@ __all__ = [
     "Trainer",
     "check_batches",
     "check_optimizer",
+    "check_same_on_workers",
     "distribution_scope",
     "minimize",
     "per_replica",

@@ -166,6 +166,35 @@ def multi_worker(strategy):
                if job in cluster.jobs) > 1
 
 
+def check_same_on_workers(model, value, what, fix):
+    """Raises a `ValueError` on every worker if the workers' `value`s differ.
+
+    Under a multi-worker strategy every worker runs the same program, but
+    what it reads from its own disk may differ (a backup folder that is not
+    shared); training on from different states would give different steps
+    on each worker, so this compares an integer across workers (a
+    collective: every worker must call it at the same point). Elsewhere it
+    does nothing.
+
+    Args:
+        model: The model whose `distribute_strategy` spans the workers.
+        value: An integer, e.g. the epoch to resume from.
+        what: What `value` is, for the message.
+        fix: How to make the workers agree, for the message.
+    """
+    strategy = model.distribute_strategy
+    if not multi_worker(strategy):
+        return
+    local = tf.constant([int(value)], tf.int64)
+    values = strategy.gather(strategy.run(lambda: tf.identity(local)), axis=0)
+    values = [int(v) for v in values.numpy()]
+    if len(set(values)) > 1:
+        raise ValueError(
+            f"The workers disagree on {what}: {fix}. Received: {values} "
+            "(one per replica)"
+        )
+
+
 def _check_chief(strategy):
     """Raises a `ValueError` if `TF_CONFIG` and `strategy` disagree on the chief."""
     if files.is_chief() != strategy.extended.should_checkpoint:

@@ -10,6 +10,7 @@ import tempfile
 import keras
 import numpy as np
 
+from keras_gen import backend
 from keras_gen import files
 from keras_gen.callbacks.nan_guard import first_non_finite
 from keras_gen.validation import check_positive_int
@@ -102,12 +103,21 @@ class BackupAndRestore(keras.callbacks.Callback):
             if name.startswith(".incomplete-"):  # Left by a kill mid-backup.
                 shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
         folder = self._latest()
-        if folder is None:
+        state = None
+        if folder is not None:
+            with open(os.path.join(folder, "state.json")) as f:
+                state = json.load(f)
+        # Workers resuming from different epochs would train different steps.
+        backend.check_same_on_workers(
+            model, -1 if state is None else state["epoch"],
+            f"the epoch of the last backup in `backup_dir` ({self.backup_dir!r}; "
+            "-1: none)",
+            "give every worker the same `backup_dir` on a file system they all see",
+        )
+        if state is None:
             return None
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        with open(os.path.join(folder, "state.json")) as f:
-            state = json.load(f)
         if state.get("fingerprint") not in (None, _fingerprint(model)):
             raise ValueError(
                 f"The backup in {folder} was made by a model with another "
