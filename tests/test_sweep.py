@@ -9,7 +9,6 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -241,32 +240,33 @@ def test_bayes_search_gets_each_runs_metric(wandb_env):
     assert local.best() is min(results, key=lambda r: r.metric)
 
 
-def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(wandb_env, capsys):
+def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(wandb_env):
     path = _stub_sweep(wandb_env, parameters={"x": {"values": [1, 9, 3]}})
     sweep_dir = wandb_env / "wandb_dir" / "wandb" / "sweep-ctrlc001"
 
-    def interrupt_second_run():
+    # `keras-gen sweep` in a process of its own, as a user runs it (the
+    # environment set by `wandb_env` goes with it), so that Ctrl-C (SIGINT)
+    # reaches it as in a terminal, whatever earlier tests left in pytest's.
+    command = [sys.executable, "-c",
+               "import sys; from keras_gen import cli; sys.exit(cli.main(sys.argv[1:]))",
+               "sweep", str(path), "--sweep_id", "ctrlc001"]
+    sweep_process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+    try:
         # Once the second run (x == 9) has started its W&B run and sleeps,
         # press Ctrl-C. A condition, not a fixed wait: W&B's service can
         # take long to start on a busy machine.
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if (wandb_env / "sleeping").exists():
-                # To the main thread, as a terminal's Ctrl-C reaches a
-                # process without threads: a process-wide signal may land on
-                # any of pytest's threads (TensorFlow's, after other tests)
-                # and leave the main thread blocked in its wait for the run.
-                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
-                return
+        while not (wandb_env / "sleeping").exists():
+            assert sweep_process.poll() is None, sweep_process.communicate()[0]
+            assert time.monotonic() < deadline, "the second run never started"
             time.sleep(0.05)
+        sweep_process.send_signal(signal.SIGINT)
+        output, _ = sweep_process.communicate(timeout=180)
+    finally:
+        sweep_process.kill()
 
-    presser = threading.Thread(target=interrupt_second_run, daemon=True)
-    presser.start()
-    status = cli.main(["sweep", str(path), "--sweep_id", "ctrlc001"])
-    presser.join()
-
-    assert status == 130
-    output = capsys.readouterr().out
+    assert sweep_process.returncode == 130, output
     assert "interrupted" in output
     runs = json.loads((sweep_dir / "results.json").read_text())["runs"]
     assert [(r["params"]["x"], r["state"]) for r in runs] == [
