@@ -244,12 +244,16 @@ def test_ctrl_c_stops_the_sweep_and_keeps_finished_runs(wandb_env):
     path = _stub_sweep(wandb_env, parameters={"x": {"values": [1, 9, 3]}})
     sweep_dir = wandb_env / "wandb_dir" / "wandb" / "sweep-ctrlc001"
 
-    # `keras-gen sweep` in a process of its own, as a user runs it (the
-    # environment set by `wandb_env` goes with it), so that Ctrl-C (SIGINT)
-    # reaches it as in a terminal, whatever earlier tests left in pytest's.
-    command = [sys.executable, "-c",
-               "import sys; from keras_gen import cli; sys.exit(cli.main(sys.argv[1:]))",
-               "sweep", str(path), "--sweep_id", "ctrlc001"]
+    # `keras-gen sweep` in a process of its own, as a user runs it from a
+    # shell (the environment set by `wandb_env` goes with it). Ctrl-C's
+    # handler is set explicitly: a process inherits an ignored SIGINT, and
+    # in a full run pytest's process has it ignored by the time this test
+    # runs (some library of an earlier test sets it), so a plain child
+    # would ignore Ctrl-C too.
+    program = ("import signal, sys; "
+               "signal.signal(signal.SIGINT, signal.default_int_handler); "
+               "from keras_gen import cli; sys.exit(cli.main(sys.argv[1:]))")
+    command = [sys.executable, "-c", program, "sweep", str(path), "--sweep_id", "ctrlc001"]
     sweep_process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
     try:
