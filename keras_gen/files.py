@@ -1,15 +1,16 @@
 """Writing files so that a kill at any moment never leaves a broken one.
 
 Every file keras-gen writes (models, backups, pictures, sweep records) goes
-through `atomic_path()`: it is written to a temporary file in the same folder
+through `atomic_path()` (a backup's folder through `atomic_folder()`): it is written to a temporary file in the same folder
 and renamed into place once complete. A rename within one file system is
 atomic, so a reader (or a restarted run) sees either the old file or the new
 one, never a half-written one.
 
 When several processes train one model (TensorFlow's
 `MultiWorkerMirroredStrategy`), they all run the same program, but only the
-chief keeps what it writes: on the other workers `atomic_path()` hands out a
-scratch file that is deleted afterwards, so every worker still runs the
+chief keeps what it writes: on the other workers `atomic_path()` and
+`atomic_folder()` hand out scratch space that is deleted afterwards, and
+`remove_tree()` deletes nothing, so every worker still runs the
 same code (saving a model may need all of them) and none overwrites the
 chief's files.
 """
@@ -17,6 +18,7 @@ chief's files.
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -62,6 +64,54 @@ def atomic_path(path):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+# The name a folder of `atomic_folder()` has until it is complete.
+INCOMPLETE_PREFIX = ".incomplete-"
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """Yields a temporary folder to fill; renames it to `path` when the block ends.
+
+    The folder of `atomic_path()`: it sits next to `path`, named
+    `INCOMPLETE_PREFIX...`, so a kill mid-write leaves no folder named
+    `path`, only a leftover a later run can recognise and remove. If the
+    block raises, the temporary folder is removed. On a worker that is not
+    the chief (see `is_chief()`), it is a scratch folder, deleted after the
+    block.
+
+    Args:
+        path: The final path, which must not exist yet. Its parent is
+            created if missing.
+
+    Yields:
+        The temporary folder's path.
+    """
+    path = os.fspath(path)
+    chief = is_chief()
+    parent = os.path.dirname(os.path.abspath(path))
+    if chief:
+        os.makedirs(parent, exist_ok=True)
+    temporary = tempfile.mkdtemp(prefix=INCOMPLETE_PREFIX, dir=parent if chief else None)
+    try:
+        yield temporary
+        if chief:
+            os.rename(temporary, path)
+            _fsync_folder(parent)
+    finally:
+        if os.path.isdir(temporary):
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def remove_tree(path):
+    """Deletes the folder `path` and everything in it, on the chief only.
+
+    Nothing happens if it is missing, or on another worker of a multi-worker
+    training (see `is_chief()`): the files are the chief's.
+    """
+    if is_chief():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def is_chief():

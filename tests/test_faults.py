@@ -432,3 +432,20 @@ def test_fit_takes_a_callback_list_and_checks_validation_split():
         model.fit(x, validation_split=1.0, verbose=0)
     with pytest.raises(ValueError, match=r"`validation_split` must leave examples.*give 0 and 32.*0.99"):
         model.fit(x, validation_split=0.99, verbose=0)
+
+
+def test_atomic_folder_appears_whole_or_not_at_all(tmp_path):
+    from keras_gen import files
+
+    target = tmp_path / "backups" / "backup-000000000"
+    with pytest.raises(RuntimeError):
+        with files.atomic_folder(target) as folder:
+            (Path(folder) / "half.bin").write_bytes(b"x")
+            raise RuntimeError("killed mid-write")
+    assert list((tmp_path / "backups").iterdir()) == []  # Nothing, not half.
+    with files.atomic_folder(target) as folder:
+        assert Path(folder).name.startswith(files.INCOMPLETE_PREFIX)
+        (Path(folder) / "whole.bin").write_bytes(b"x")
+    assert [p.name for p in target.iterdir()] == ["whole.bin"]
+    files.remove_tree(target)
+    assert not target.exists()

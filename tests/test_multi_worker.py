@@ -204,7 +204,14 @@ def test_another_worker_writes_to_scratch_and_keeps_nothing(tmp_path, second_wor
     assert not (tmp_path / "out").exists()
     files.write_json(tmp_path / "state.json", {"a": 1})
     assert files.check_writable(tmp_path / "out", "--out") == tmp_path / "out"
+    with files.atomic_folder(tmp_path / "backup" / "backup-000000000") as folder:
+        assert not str(folder).startswith(str(tmp_path))
+        (Path(folder) / "state.json").write_text("{}")
+    assert not Path(folder).exists()
     assert list(tmp_path.iterdir()) == []
+    (tmp_path / "kept").mkdir()
+    files.remove_tree(tmp_path / "kept")  # The chief's files stay.
+    assert (tmp_path / "kept").is_dir()
 
 
 def test_another_worker_neither_keeps_nor_deletes_backups(tmp_path, second_worker, monkeypatch):

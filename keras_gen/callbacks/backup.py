@@ -4,8 +4,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 
 import keras
 import numpy as np
@@ -98,10 +96,9 @@ class BackupAndRestore(keras.callbacks.Callback):
         """
         self._restored_for_fit = True
         model = model or self.model
-        chief = files.is_chief()  # Other workers only read the chief's backups.
-        for name in os.listdir(self.backup_dir) if chief and os.path.isdir(self.backup_dir) else []:
-            if name.startswith(".incomplete-"):  # Left by a kill mid-backup.
-                shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
+        for name in os.listdir(self.backup_dir) if os.path.isdir(self.backup_dir) else []:
+            if name.startswith(files.INCOMPLETE_PREFIX):  # Left by a kill mid-backup.
+                files.remove_tree(os.path.join(self.backup_dir, name))
         folder = self._latest()
         state = None
         if folder is not None:
@@ -143,8 +140,7 @@ class BackupAndRestore(keras.callbacks.Callback):
 
     def delete(self):
         """Deletes `backup_dir`, e.g. once the trained model is saved (on the chief)."""
-        if files.is_chief() and os.path.isdir(self.backup_dir):
-            shutil.rmtree(self.backup_dir, ignore_errors=True)
+        files.remove_tree(self.backup_dir)
 
     def on_train_begin(self, logs=None):
         self._batches = 0
@@ -177,17 +173,13 @@ class BackupAndRestore(keras.callbacks.Callback):
     def _save(self, epoch, logs):
         if first_non_finite(logs) is not None:
             return  # Keep the last good backup rather than a NaN model.
-        # Every worker of a multi-worker strategy saves (saving may need them
-        # all); only the chief's backup is kept, the others' go to scratch.
-        chief = files.is_chief()
-        if chief:
-            os.makedirs(self.backup_dir, exist_ok=True)
         previous = self._backups()
         number = int(_BACKUP.match(previous[-1]).group(1)) + 1 if previous else 0
-        temporary = tempfile.mkdtemp(
-            prefix=".incomplete-", dir=self.backup_dir if chief else None
-        )
-        try:
+        # A folder renamed complete is a backup; anything else is not. (Every
+        # worker of a multi-worker strategy saves, as saving may need them
+        # all; only the chief's folder is kept.)
+        path = os.path.join(self.backup_dir, f"backup-{number:09d}")
+        with files.atomic_folder(path) as temporary:
             self.model.save_weights(os.path.join(temporary, "model.weights.h5"))
             state = {
                 "epoch": int(epoch),
@@ -199,15 +191,8 @@ class BackupAndRestore(keras.callbacks.Callback):
                 ],
             }
             files.write_json(os.path.join(temporary, "state.json"), state)
-            if chief:
-                # A folder renamed complete is a backup; anything else is not.
-                os.rename(temporary, os.path.join(self.backup_dir, f"backup-{number:09d}"))
-        finally:
-            if os.path.isdir(temporary):
-                shutil.rmtree(temporary, ignore_errors=True)
-        if chief:
-            for name in previous:
-                shutil.rmtree(os.path.join(self.backup_dir, name), ignore_errors=True)
+        for name in previous:
+            files.remove_tree(os.path.join(self.backup_dir, name))
 
     def _backups(self):
         if not os.path.isdir(self.backup_dir):
