@@ -5,10 +5,10 @@ a callback or any module that needs them is first used (`keras_gen.VAE...`,
 `from keras_gen import callbacks`). The command-line tools and the examples'
 `--help` therefore answer without loading TensorFlow, JAX or PyTorch.
 
-The model classes register with Keras' serialization when `keras_gen.models`
-is imported, which touching any model class does. To load a saved model in a
-new process, use `keras_gen.load_model(path)`, or import a model class (or
-`keras_gen.models`) before `keras.saving.load_model(path)`.
+Every model, layer and prior registers with Keras' serialization as soon as
+Keras is imported in the process (at once, if it already is): after
+`import keras_gen`, `keras.saving.load_model(path)` loads a saved keras-gen
+model in a fresh process, as it does for keras_hub's models.
 """
 
 import importlib
@@ -61,6 +61,17 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
     )
 
+
+# The modules whose classes are `keras.saving.register_keras_serializable`.
+_REGISTERING = ("keras_gen.layers", "keras_gen.priors", "keras_gen.models")
+
+
+def _register():
+    for module in _REGISTERING:
+        importlib.import_module(module)
+
+
+lazy.when_keras_is_imported(__name__, _register)
 
 __getattr__, __dir__, _public = lazy.attach(__name__, _EXPORTS, _SUBMODULES)
 __all__ = [*_public, "load_model"]

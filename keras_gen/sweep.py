@@ -43,8 +43,6 @@ import sys
 import time
 import warnings
 
-import yaml
-
 from keras_gen import files
 from keras_gen import tracking
 
@@ -126,6 +124,14 @@ class RunResult:
         }
 
 
+def _needs_the_extra(error):
+    return ImportError(
+        "`keras-gen sweep` needs W&B's sweep engine, wandb and PyYAML: "
+        "pip install 'keras-gen[wandb]' (or: pip install 'sweeps==0.2.*' "
+        f"wandb pyyaml). Import failed with: {error}"
+    )
+
+
 def _import_sweeps():
     try:
         with warnings.catch_warnings():
@@ -133,12 +139,17 @@ def _import_sweeps():
             warnings.simplefilter("ignore")
             import sweeps
     except ImportError as error:
-        raise ImportError(
-            "`keras-gen sweep` needs W&B's sweep engine and wandb: "
-            "pip install 'keras-gen[wandb]' (or: pip install 'sweeps==0.2.*' "
-            f"wandb). Import failed with: {error}"
-        ) from error
+        raise _needs_the_extra(error) from error
     return sweeps
+
+
+def _import_yaml():
+    # Imported on use: a plain install (no `wandb` extra) runs `--help`.
+    try:
+        import yaml
+    except ImportError as error:
+        raise _needs_the_extra(error) from error
+    return yaml
 
 
 def load_config(path):
@@ -154,6 +165,7 @@ def load_config(path):
         SweepConfigError: listing every violation found.
     """
     sweeps = _import_sweeps()
+    yaml = _import_yaml()
     try:
         with open(path) as f:
             config = yaml.safe_load(f)
@@ -326,7 +338,7 @@ class LocalSweep:
         os.makedirs(self.directory, exist_ok=True)
         files.write_text(
             os.path.join(self.directory, "config.yaml"),
-            yaml.safe_dump(dict(self.config), sort_keys=False),
+            _import_yaml().safe_dump(dict(self.config), sort_keys=False),
         )
         failures = 0
         while count is None or len(self.results) < count:
@@ -495,7 +507,7 @@ class LocalSweep:
 
 def _write_param_file(path, params):
     """Writes `{name: {value: v}}` in the format of the agent's file."""
-    body = yaml.safe_dump(
+    body = _import_yaml().safe_dump(
         {name: {"value": value} for name, value in params.items()},
         default_flow_style=False, sort_keys=False,
     )
@@ -605,7 +617,7 @@ def parse_assignments(assignments):
                 "--set takes NAME=VALUE, e.g. --set epochs=1. Received: "
                 f"{assignment!r}"
             )
-        values[name.strip()] = yaml.safe_load(text)
+        values[name.strip()] = _import_yaml().safe_load(text)
     return values
 
 
