@@ -3,10 +3,13 @@
 Keras 3 has no backend-agnostic way to take gradients, so a training step
 that updates several players, each with its own optimizer, needs a little
 code per backend. All of it lives in this package, one module per backend
-(`tensorflow`, `torch`, `jax`), each giving the same three names:
+(`tensorflow`, `torch`, `jax`), each giving the same four names:
 
 - `minimize(loss_fn, variables, optimizer)`: runs `loss_fn`, applies its
   gradients to `variables` with `optimizer`, and returns `(loss, aux)`;
+- `gradients(fn, inputs)`: the gradients of a scalar function with respect
+  to tensors (not variables), inside a step; differentiable again, so a
+  loss built on them (WGAN-GP's gradient penalty) works in `minimize`;
 - `Trainer`: a base class of the adversarial models that lets Keras' trainer
   of the backend run their stateful `train_step(data)` (on JAX it threads the
   state Keras passes through a `keras.StatelessScope`; elsewhere it adds
@@ -51,6 +54,7 @@ if BACKEND == "tensorflow":
         check_optimizer,
         check_same_on_workers,
         distribution_scope,
+        gradients,
         minimize,
         per_replica,
         scale_for_replicas,
@@ -58,9 +62,9 @@ if BACKEND == "tensorflow":
     )
 elif BACKEND in ("torch", "jax"):
     if BACKEND == "torch":
-        from keras_gen.backend.torch import Trainer, minimize, training_data
+        from keras_gen.backend.torch import Trainer, gradients, minimize, training_data
     else:
-        from keras_gen.backend.jax import Trainer, minimize, training_data
+        from keras_gen.backend.jax import Trainer, gradients, minimize, training_data
     from keras_gen.backend.whole_batch import (
         Model,
         check_batches,
@@ -85,6 +89,7 @@ __all__ = [
     "check_optimizer",
     "check_same_on_workers",
     "distribution_scope",
+    "gradients",
     "minimize",
     "per_replica",
     "scale_for_replicas",

@@ -98,6 +98,31 @@ def minimize(loss_fn, variables, optimizer):
     return loss, aux
 
 
+def gradients(fn, inputs):
+    """Gradients of the scalar `fn(*inputs)` with respect to the tensors `inputs`.
+
+    See `keras_gen.backend.tensorflow.gradients`. A `jax.grad` inside the
+    function that `minimize()` differentiates, so it differentiates this
+    too. `fn` runs in a scope of its own that reads the enclosing scope's
+    values; what it assigns (BatchNorm statistics, seed generator states)
+    is handed back out of the `jax.grad` and assigned where it was called.
+    """
+    single = not isinstance(inputs, (list, tuple))
+    inputs = [keras.ops.convert_to_tensor(x) for x in ([inputs] if single else inputs)]
+    found = {}
+
+    def value_of(values):
+        with _Scope() as scope:
+            value = fn(*values)
+        found["assigned"] = list(scope.assigned.values())
+        return value, [scope.get_current_value(v) for v in found["assigned"]]
+
+    grads, new_values = jax.grad(value_of, has_aux=True)(inputs)
+    for variable, value in zip(found["assigned"], new_values):
+        variable.assign(value)
+    return grads[0] if single else list(grads)
+
+
 class Trainer:
     """Lets Keras' JAX trainer run a stateful `train_step(data)`.
 

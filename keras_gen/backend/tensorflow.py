@@ -36,6 +36,34 @@ def minimize(loss_fn, variables, optimizer):
     return loss, aux
 
 
+def gradients(fn, inputs):
+    """Gradients of the scalar `fn(*inputs)` with respect to the tensors `inputs`.
+
+    For terms of a loss that depend on a gradient, such as WGAN-GP's penalty
+    on `grad_x D(x)`: called inside `minimize()`'s `loss_fn`, the result is
+    itself differentiated (a second-order gradient) with respect to the
+    variables being updated. Anything `fn` reads besides `inputs` (the
+    critic's weights) is a constant here. The same on every backend.
+
+    Args:
+        fn: A function of `len(inputs)` tensors returning a scalar tensor,
+            e.g. `lambda x: ops.sum(critic(x, training=True))` (the sum
+            gives each example's gradient of its own score).
+        inputs: A tensor, or a list or tuple of tensors.
+
+    Returns:
+        The gradients: a tensor of the shape of `inputs` (zeros where `fn`
+        does not depend on it), or a list of them for a list or tuple.
+    """
+    single = not isinstance(inputs, (list, tuple))
+    inputs = [tf.convert_to_tensor(x) for x in ([inputs] if single else inputs)]
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        value = fn(*inputs)
+    found = tape.gradient(value, inputs, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return found[0] if single else list(found)
+
+
 def scale_for_replicas(loss):
     """`loss` divided by the number of replicas under `tf.distribute`.
 

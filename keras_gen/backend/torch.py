@@ -37,6 +37,25 @@ def minimize(loss_fn, variables, optimizer):
     return _detach(loss), keras.tree.map_structure(_detach, aux)
 
 
+def gradients(fn, inputs):
+    """Gradients of the scalar `fn(*inputs)` with respect to the tensors `inputs`.
+
+    See `keras_gen.backend.tensorflow.gradients`. The graph of the result is
+    kept (`create_graph=True`), so `minimize()` differentiates it again.
+    An input that needs no gradient of its own is differentiated as a copy
+    cut from its graph.
+    """
+    single = not isinstance(inputs, (list, tuple))
+    inputs = [keras.ops.convert_to_tensor(x) for x in ([inputs] if single else inputs)]
+    with torch.enable_grad():
+        inputs = [x if x.requires_grad else x.detach().requires_grad_(True)
+                  for x in inputs]
+        value = fn(*inputs)
+        found = torch.autograd.grad(value, inputs, create_graph=True, allow_unused=True)
+    found = [torch.zeros_like(x) if g is None else g for g, x in zip(found, inputs)]
+    return found[0] if single else found
+
+
 def _detach(value):
     return value.detach() if isinstance(value, torch.Tensor) else value
 
