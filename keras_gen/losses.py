@@ -6,7 +6,10 @@ benchmarks. The adversarial terms, below them, return the scalar a training
 step minimizes.
 """
 
+import keras
 from keras import ops
+
+from keras_gen import backend
 
 
 def kl_divergence(z_mean, z_log_var):
@@ -106,53 +109,178 @@ def weighted_mean(values, sample_weight=None):
 # Adversarial terms: scalars, means over the batch.
 
 
-def binary_crossentropy_to(target, scores):
-    """Mean binary cross-entropy of probabilities `scores` against a constant.
+def binary_crossentropy_to(target, scores, from_logits=False):
+    """Mean binary cross-entropy of `scores` against a constant label.
 
     Args:
         target: The label of every score, 1.0 ("real") or 0.0 ("fake").
-        scores: Probabilities, any shape.
+        scores: Probabilities, or logits with `from_logits=True` (the
+            numerically stable form, Keras' convention); any shape.
+        from_logits: Whether `scores` are logits.
 
     Returns:
         A scalar tensor.
     """
-    return ops.mean(ops.binary_crossentropy(ops.full_like(scores, target), scores))
+    return ops.mean(ops.binary_crossentropy(
+        ops.full_like(scores, target), scores, from_logits=from_logits))
 
 
-def discriminator_loss(real_scores, fake_scores):
+def discriminator_loss(real_scores, fake_scores, from_logits=False):
     """`0.5 * (BCE(1, D(x)) + BCE(0, D(G(z))))`, Keras-GAN's `d_loss`.
 
     Args:
-        real_scores: The discriminator's probabilities on real samples.
-        fake_scores: Its probabilities on generated samples.
+        real_scores: The discriminator's scores of real samples:
+            probabilities, or logits with `from_logits=True`.
+        fake_scores: Its scores of generated samples, likewise.
+        from_logits: Whether the scores are logits.
 
     Returns:
         A scalar tensor.
     """
     return 0.5 * (
-        binary_crossentropy_to(1.0, real_scores)
-        + binary_crossentropy_to(0.0, fake_scores)
+        binary_crossentropy_to(1.0, real_scores, from_logits)
+        + binary_crossentropy_to(0.0, fake_scores, from_logits)
     )
 
 
-def generator_loss(fake_scores):
+def generator_loss(fake_scores, from_logits=False):
     """The non-saturating generator loss `BCE(1, D(G(z)))`, i.e. `-log D(G(z))`.
 
     Args:
-        fake_scores: The discriminator's probabilities on generated samples.
+        fake_scores: The discriminator's scores of generated samples:
+            probabilities, or logits with `from_logits=True`.
+        from_logits: Whether the scores are logits.
 
     Returns:
         A scalar tensor.
     """
-    return binary_crossentropy_to(1.0, fake_scores)
+    return binary_crossentropy_to(1.0, fake_scores, from_logits)
 
 
-def discriminator_accuracy(real_scores, fake_scores):
-    """Accuracy at threshold 0.5, the mean of the real and the fake batch's."""
+def discriminator_accuracy(real_scores, fake_scores, from_logits=False):
+    """Accuracy at probability 0.5 (logit 0), the mean of the real and fake batch's."""
+    threshold = 0.0 if from_logits else 0.5
     return 0.5 * (
-        ops.mean(ops.cast(real_scores > 0.5, "float32"))
-        + ops.mean(ops.cast(fake_scores <= 0.5, "float32"))
+        ops.mean(ops.cast(real_scores > threshold, "float32"))
+        + ops.mean(ops.cast(fake_scores <= threshold, "float32"))
     )
+
+
+def probabilities(scores, from_logits=False):
+    """`scores` as probabilities: `sigmoid(scores)` for logits, else `scores`."""
+    return ops.sigmoid(scores) if from_logits else scores
+
+
+def least_squares_discriminator_loss(real_scores, fake_scores):
+    """LSGAN's discriminator loss, `0.5 * (mean((D(x) - 1)^2) + mean(D(G(z))^2))`.
+
+    Mao et al. (2017) with the targets `b = 1` for real and `a = 0` for fake
+    samples, as Keras-GAN's `lsgan.py` (its discriminator compiled with
+    `mse`, the loss the mean of the real and the fake batch's).
+
+    Args:
+        real_scores: The discriminator's raw outputs on real samples.
+        fake_scores: Its raw outputs on generated samples.
+
+    Returns:
+        A scalar tensor.
+    """
+    return 0.5 * (ops.mean(ops.square(real_scores - 1.0)) + ops.mean(ops.square(fake_scores)))
+
+
+def least_squares_generator_loss(fake_scores):
+    """LSGAN's generator loss, `mean((D(G(z)) - 1)^2)` (target `c = 1`, Keras-GAN's).
+
+    Args:
+        fake_scores: The discriminator's raw outputs on generated samples.
+
+    Returns:
+        A scalar tensor.
+    """
+    return ops.mean(ops.square(fake_scores - 1.0))
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """The Wasserstein critic loss, `mean(D(G(z))) - mean(D(x))`.
+
+    Minimizing it maximizes the critic's estimate of the Wasserstein-1
+    distance, `mean(D(x)) - mean(D(G(z)))` (Arjovsky et al. 2017). Keras-GAN
+    writes it as `mean(y_true * y_pred)` with labels -1 (real) and +1 (fake),
+    averaged over the two batches: half this value.
+
+    Args:
+        real_scores: The critic's scores (no sigmoid) of real samples.
+        fake_scores: Its scores of generated samples.
+
+    Returns:
+        A scalar tensor.
+    """
+    return ops.mean(fake_scores) - ops.mean(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """The Wasserstein generator loss, `-mean(D(G(z)))`.
+
+    Args:
+        fake_scores: The critic's scores of generated samples.
+
+    Returns:
+        A scalar tensor.
+    """
+    return -ops.mean(fake_scores)
+
+
+def boundary_seeking_loss(fake_scores, from_logits=False):
+    """BGAN's generator loss, `0.5 * mean((log D(G(z)) - log(1 - D(G(z))))^2)`.
+
+    Hjelm et al. (2017), for continuous data, as Keras-GAN's `bgan.py`
+    writes it: it is smallest where the discriminator cannot tell, at
+    `D(G(z)) = 0.5`. `log D - log(1 - D)` is the logit, so with
+    `from_logits=True` this is `0.5 * mean(logit^2)`, exact for any logit;
+    probabilities are clipped to `[1e-7, 1 - 1e-7]` first (where Keras-GAN's
+    unguarded logs give infinities).
+
+    Args:
+        fake_scores: The discriminator's scores of generated samples:
+            probabilities, or logits with `from_logits=True`.
+        from_logits: Whether the scores are logits.
+
+    Returns:
+        A scalar tensor.
+    """
+    if from_logits:
+        logits = fake_scores
+    else:
+        p = ops.clip(fake_scores, 1e-7, 1.0 - 1e-7)
+        logits = ops.log(p) - ops.log(1.0 - p)
+    return 0.5 * ops.mean(ops.square(logits))
+
+
+def gradient_penalty(critic, real_images, fake_images, seed):
+    """WGAN-GP's penalty `mean((|grad D(x_hat)|_2 - 1)^2)`, without its weight.
+
+    Gulrajani et al. (2017): `x_hat = alpha * x + (1 - alpha) * G(z)`, a
+    point on the line between each real and fake example with `alpha ~
+    U(0, 1)` per example, and the gradient's norm over all of an example's
+    features. Written with `keras_gen.backend.gradients`, so inside
+    `backend.minimize` its gradient (second order) reaches the critic.
+
+    Args:
+        critic: A callable, `critic(images, training=True)` -> scores.
+        real_images: A batch of data, shape `(batch_size, ...)`.
+        fake_images: A batch of generated images of the same shape.
+        seed: A `keras.random.SeedGenerator` (or integer) for `alpha`.
+
+    Returns:
+        A scalar tensor.
+    """
+    shape = ops.shape(real_images)
+    alpha = keras.random.uniform((shape[0],) + (1,) * (len(shape) - 1), seed=seed)
+    interpolates = alpha * real_images + (1.0 - alpha) * fake_images
+    grad = backend.gradients(
+        lambda x: ops.sum(critic(x, training=True)), interpolates)
+    norms = ops.sqrt(ops.sum(ops.square(_flatten(grad)), axis=-1))
+    return ops.mean(ops.square(norms - 1.0))
 
 
 def margin_loss(real_energy, fake_energy, margin):
