@@ -269,13 +269,17 @@ def gradient_penalty(critic, real_images, fake_images, seed):
         critic: A callable, `critic(images, training=True)` -> scores.
         real_images: A batch of data, shape `(batch_size, ...)`.
         fake_images: A batch of generated images of the same shape.
-        seed: A `keras.random.SeedGenerator` (or integer) for `alpha`.
+        seed: A `keras.random.SeedGenerator` for `alpha` (the model's, so
+            its state is saved and a resumed run draws the same).
 
     Returns:
         A scalar tensor.
     """
     shape = ops.shape(real_images)
-    alpha = keras.random.uniform((shape[0],) + (1,) * (len(shape) - 1), seed=seed)
+    ones = (1,) * (len(shape) - 1)
+    # Under `tf.distribute`, each replica its own rows.
+    alpha = backend.per_replica(
+        lambda n: keras.random.uniform((n, *ones), seed=seed), shape[0])
     interpolates = alpha * real_images + (1.0 - alpha) * fake_images
     grad = backend.gradients(
         lambda x: ops.sum(critic(x, training=True)), interpolates)

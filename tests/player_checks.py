@@ -125,7 +125,7 @@ def check_fit_rejects(model, bad, pattern):
 
 
 def check_discriminator_step_freezes_generator(
-    model, mode, discriminator_has_batchnorm
+    model, mode, discriminator_has_batchnorm, constant=()
 ):
     """Runs the discriminator step alone: it must touch the discriminator only.
 
@@ -134,14 +134,20 @@ def check_discriminator_step_freezes_generator(
         mode: `"eager"` or `"fit"`, as in `run_phase`.
         discriminator_has_batchnorm: Whether the discriminator's BatchNorm
             moving statistics must move too (they must exist then).
+        constant: Trainable variables of the discriminator the loss does not
+            depend on (a Wasserstein critic's output bias): they must stay.
     """
     generator_before = snapshot(model.generator.variables)
-    discriminator_before = snapshot(model.discriminator.trainable_variables)
+    constant_ids = {id(v) for v in constant}
+    moving = [v for v in model.discriminator.trainable_variables if id(v) not in constant_ids]
+    discriminator_before = snapshot(moving)
+    constant_before = snapshot(constant)
     statistics = bn_moving_statistics(model.discriminator)
     statistics_before = snapshot(statistics)
     run_phase(model, "discriminator_step", batch_for(model), mode)
     assert_unchanged(generator_before, model.generator.variables)
-    assert_all_changed(discriminator_before, model.discriminator.trainable_variables)
+    assert_all_changed(discriminator_before, moving)
+    assert_unchanged(constant_before, constant)
     if discriminator_has_batchnorm:
         assert_all_changed(statistics_before, statistics)
     assert int(model.d_optimizer.iterations) == 1

@@ -10,11 +10,15 @@ which `fit()` compiles once, on every backend.
 """
 
 import copy
+import os
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_gen import backend
+from keras_gen import callbacks
+from keras_gen import data
 from keras_gen.models.base import GenerativeModel
 from keras_gen.optimizers import PlayerOptimizers
 from keras_gen.validation import check_positive_int
@@ -92,6 +96,42 @@ def minimize_every(loss_fn, variables, optimizer, interval):
     interval = check_positive_int(interval, "interval")
     if interval == 1:
         return backend.minimize(loss_fn, variables, optimizer)
+    _check_can_put_back(optimizer)
+    keep_update = ops.equal(ops.mod(optimizer.iterations, interval), 0)
+    state = [v for v in optimizer.variables if v is not optimizer.iterations]
+    return _minimize_kept(keep_update, loss_fn, variables, optimizer, state)
+
+
+def minimize_if(keep, loss_fn, variables, optimizer, state=()):
+    """`backend.minimize()`, with the update kept only where `keep` is true.
+
+    For a player that trains less often than the other, such as the
+    generator of a Wasserstein GAN, updated once every `n_critic` critic
+    updates. As `minimize_every()` does, this runs the update on every step
+    and puts back, bit for bit, on the steps where `keep` is false:
+    `variables`, the optimizer's whole state (its `iterations` included, so
+    `iterations` counts the updates kept and Adam's bias correction sees
+    those), and `state`.
+
+    Args:
+        keep: A boolean scalar tensor: whether this step's update stays.
+        loss_fn: As in `backend.minimize()`.
+        variables: As in `backend.minimize()`.
+        optimizer: As in `backend.minimize()`, built, without
+            `gradient_accumulation_steps`.
+        state: Other variables to put back with them: the player's
+            non-trainable variables (BatchNorm moving statistics), so a
+            skipped step leaves the player exactly as it was.
+
+    Returns:
+        `(loss, aux)` of every step, as `backend.minimize()` returns them.
+    """
+    _check_can_put_back(optimizer)
+    return _minimize_kept(
+        keep, loss_fn, variables, optimizer, [*optimizer.variables, *state])
+
+
+def _check_can_put_back(optimizer):
     if not optimizer.built:
         # Slots made inside the step would escape the put-back.
         raise ValueError(
@@ -103,21 +143,20 @@ def minimize_every(loss_fn, variables, optimizer, interval):
     if optimizer.gradient_accumulation_steps:
         raise ValueError(
             "An update kept every few steps counts the steps with the "
-            "optimizer's `iterations`, which gradient accumulation divides: "
+            "optimizers' `iterations`, which gradient accumulation divides: "
             "use an optimizer without `gradient_accumulation_steps`. Received: "
             f"gradient_accumulation_steps={optimizer.gradient_accumulation_steps}"
         )
+
+
+def _minimize_kept(keep, loss_fn, variables, optimizer, state):
     variables = list(variables)
-    kept = variables + [
-        variable for variable in optimizer.variables
-        if variable is not optimizer.iterations
-    ]
-    keep_update = ops.equal(ops.mod(optimizer.iterations, interval), 0)
+    kept = variables + list(state)
     # Copies: PyTorch updates the variables in place.
     before = [ops.copy(variable.value) for variable in kept]
     loss, aux = backend.minimize(loss_fn, variables, optimizer)
     for variable, value in zip(kept, before):
-        variable.assign(ops.where(keep_update, variable.value, value))
+        variable.assign(ops.where(keep, variable.value, value))
     return loss, aux
 
 
@@ -277,6 +316,99 @@ class AdversarialModel(backend.Trainer, GenerativeModel):
         # A target `y` is ignored by default.
         if name != "y":
             super()._check_batch(x, name)
+
+    def train(
+        self, epochs=None, batch_size=128, save_interval=50, x=None,
+        directory="images", seed=None, verbose="auto", sample_interval=None,
+    ):
+        """Keras-GAN's `train()`: `epochs` iterations of one random batch each.
+
+        For the models with a generator (`model.generator`).
+
+        `DCGAN().train(epochs=4000, batch_size=32, save_interval=50)` runs as
+        Keras-GAN's script does: `epochs` counts iterations, not passes over
+        the data; each iteration trains both players on `batch_size` images
+        drawn at random (`keras_gen.data.SampledBatches`); a 5x5 grid of
+        generated images is saved every `save_interval` iterations, iteration
+        0 included, as `directory/generated_images/iteration_NNNNNN.png`
+        (the grid decodes the same 25 noise vectors each time). Without `x`
+        it trains on MNIST's 60,000 training digits scaled to [-1, 1].
+
+        It is one `fit()` of one epoch of `epochs` steps (the same compiled
+        step, the same speed), after `compile()` with the default optimizers
+        (Keras-GAN's Adam(2e-4, beta_1=0.5)) if the model is not compiled.
+
+        Args:
+            epochs: Number of iterations (Keras-GAN's name for them).
+            batch_size: Images per iteration; Keras-GAN's default, 128.
+            save_interval: Save a grid every this many iterations.
+            x: Training images in [-1, 1] of the model's `input_shape`;
+                MNIST by default.
+            directory: Folder of the pictures (Keras-GAN's `images/`).
+            seed: Seed of the batch draws; by default drawn from NumPy's
+                global generator, which `keras.utils.set_random_seed()` seeds.
+            verbose: As in `fit()`; 0 also silences the message saying
+                where the pictures go.
+            sample_interval: Keras-GAN's `gan.py` name for `save_interval`.
+
+        Returns:
+            The `History` of the `fit()` call: one entry per metric, the
+            average over the iterations.
+
+        On the PyTorch backend a Keras model is also a `torch.nn.Module`,
+        whose `train(mode=True)` sets training mode and which Keras calls
+        itself: `train()` and `train(True)`/`train(False)` do that there.
+        """
+        if epochs is None or isinstance(epochs, bool):
+            module_train = getattr(super(), "train", None)  # torch.nn.Module's.
+            if module_train is None:
+                raise TypeError(
+                    "train() needs `epochs`, the number of iterations, as in "
+                    "Keras-GAN: e.g. dcgan.train(epochs=4000, batch_size=32, "
+                    f"save_interval=50). Received: epochs={epochs!r}"
+                )
+            return module_train(True if epochs is None else epochs)
+        iterations = check_positive_int(epochs, "epochs")
+        if sample_interval is not None:
+            save_interval = sample_interval
+        if x is None:
+            x = self._keras_gan_mnist()
+        self._check_batch(x, "x")
+        if not self.compiled:
+            self.compile()
+        if seed is None:
+            seed = int(np.random.randint(2**31 - 1))
+        batches = data.SampledBatches(x, batch_size, iterations, seed=seed)
+        pictures = callbacks.EveryNBatches(
+            callbacks.SampleGrid(
+                num_samples=25, columns=5, value_range=self.value_range,
+                directory=directory,
+                # Flat images are taken as square.
+                image_shape=self.input_shape if len(self.input_shape) > 1 else None,
+            ),
+            every_n_batches=save_interval,
+        )
+        if verbose != 0:
+            print(
+                f"Saving 5x5 grids of generated images every {save_interval} "
+                f"iterations to {os.path.join(directory, pictures.picture.key)}"
+            )
+        return self.fit(batches, epochs=1, callbacks=[pictures], verbose=verbose)
+
+    def _keras_gan_mnist(self):
+        """MNIST's training digits in [-1, 1], flat or as images to fit the model."""
+        layouts = {(784,): "flat", (28, 28, 1): "image"}
+        if self.input_shape not in layouts:
+            raise ValueError(
+                "Without `x`, train() uses MNIST, whose digits have shape "
+                "(784,) or (28, 28, 1); pass your images in [-1, 1] as `x=` "
+                f"for a model of another shape. Received: input_shape="
+                f"{self.input_shape}"
+            )
+        (x_train, _), _ = data.load_dataset(
+            "mnist", layout=layouts[self.input_shape], value_range=(-1.0, 1.0)
+        )
+        return x_train
 
     def get_config(self):
         base_config = super().get_config()

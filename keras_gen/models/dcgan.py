@@ -64,12 +64,14 @@ def check_image_shape(input_shape, architecture):
     return shape
 
 
-def keras_gan_generator(latent_dim, image_shape):
+def keras_gan_generator(latent_dim, image_shape, kernel_size=3):
     """Keras-GAN's DCGAN generator: `(latent_dim,) -> image_shape`, tanh.
 
     `Dense(128 * h/4 * w/4, relu)`, reshape, then twice `UpSampling2D`,
-    `Conv2D(128 then 64, 3, "same")`, `BatchNormalization(momentum=0.8)`,
-    ReLU, and a last `Conv2D(channels, 3, "same")` with tanh.
+    `Conv2D(128 then 64, kernel_size, "same")`,
+    `BatchNormalization(momentum=0.8)`, ReLU, and a last
+    `Conv2D(channels, kernel_size, "same")` with tanh. Kernel 3 is
+    `dcgan.py`'s, 4 the WGAN scripts'.
     """
     height, width, channels = image_shape
     noise = keras.Input(shape=(latent_dim,), name="noise")
@@ -77,27 +79,28 @@ def keras_gan_generator(latent_dim, image_shape):
     x = keras.layers.Reshape((height // 4, width // 4, 128))(x)
     for filters in (128, 64):
         x = keras.layers.UpSampling2D()(x)
-        x = keras.layers.Conv2D(filters, 3, padding="same")(x)
+        x = keras.layers.Conv2D(filters, kernel_size, padding="same")(x)
         x = keras.layers.BatchNormalization(momentum=0.8)(x)
         x = keras.layers.ReLU()(x)
-    x = keras.layers.Conv2D(channels, 3, padding="same")(x)
+    x = keras.layers.Conv2D(channels, kernel_size, padding="same")(x)
     images = keras.layers.Activation("tanh")(x)
     return keras.Model(noise, images, name="generator")
 
 
-def keras_gan_discriminator(image_shape):
-    """Keras-GAN's DCGAN discriminator: `image_shape -> (1,)`, sigmoid.
+def keras_gan_discriminator(image_shape, filters=(32, 64, 128, 256), activation="sigmoid"):
+    """Keras-GAN's DCGAN discriminator: `image_shape -> (1,)`.
 
-    `Conv2D` 32, 64, 128, 256 (kernel 3, strides 2, 2, 2, 1, "same"),
+    `Conv2D` with `filters` (32, 64, 128, 256 in `dcgan.py`; 16, 32, 64, 128
+    for the WGAN scripts' critic), kernel 3, strides 2, 2, 2, 1, "same";
     `ZeroPadding2D(((0, 1), (0, 1)))` after the second,
     `BatchNormalization(momentum=0.8)` after the second to fourth, each
     followed by LeakyReLU(0.2) and Dropout(0.25), then Flatten and
-    `Dense(1, sigmoid)`.
+    `Dense(1)` with `activation` (a sigmoid, or `None` for a critic's score).
     """
     images = keras.Input(shape=image_shape, name="images")
     x = images
-    for index, (filters, strides) in enumerate([(32, 2), (64, 2), (128, 2), (256, 1)]):
-        x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same")(x)
+    for index, (width, strides) in enumerate(zip(filters, (2, 2, 2, 1))):
+        x = keras.layers.Conv2D(width, 3, strides=strides, padding="same")(x)
         if index == 1:
             x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
         if index > 0:
@@ -105,7 +108,7 @@ def keras_gan_discriminator(image_shape):
         x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
         x = keras.layers.Dropout(0.25)(x)
     x = keras.layers.Flatten()(x)
-    validity = keras.layers.Dense(1, activation="sigmoid")(x)
+    validity = keras.layers.Dense(1, activation=activation)(x)
     return keras.Model(images, validity, name="discriminator")
 
 

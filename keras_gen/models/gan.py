@@ -1,21 +1,18 @@
 """The MLP GAN of the lecture notes and Keras-GAN's `gan.py`."""
 
 import math
-import os
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_gen import backend
-from keras_gen import callbacks
-from keras_gen import data
 from keras_gen import losses
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import (
     AdversarialModel,
     frozen,
     generator_and_discriminator,
+    minimize_if,
 )
 from keras_gen.models.base import GaussianPrior
 from keras_gen.validation import check_positive_int, check_shape, check_units
@@ -23,17 +20,20 @@ from keras_gen.validation import check_positive_int, check_shape, check_units
 METRIC_NAMES = ("d_loss", "g_loss", "d_acc", "d_x", "d_g_z1", "d_g_z2")
 
 
-def mlp_generator(latent_dim, units, output_shape):
-    """Builds Keras-GAN's MLP generator, the lecture notes' (`GAN`, `EBGAN`).
+def mlp_generator(latent_dim, units, output_shape, batch_norm_first=False):
+    """Builds an MLP generator: the lecture notes' (`GAN`, `EBGAN`), Keras-GAN's.
 
     Each hidden layer is `Dense -> LeakyReLU(0.2)`, followed by
-    `BatchNormalization(momentum=0.8)` from the second layer on; the output
-    is a tanh, reshaped to `output_shape`.
+    `BatchNormalization(momentum=0.8)`: from the second layer on (the
+    lecture notes'), or on every layer with `batch_norm_first=True`
+    (Keras-GAN's `gan.py`, `lsgan.py`, `bgan.py`). The output is a tanh,
+    reshaped to `output_shape`.
 
     Args:
         latent_dim: Size of the noise vector.
         units: Hidden layer sizes.
         output_shape: Shape of one generated image.
+        batch_norm_first: Whether the first hidden layer has BatchNorm too.
 
     Returns:
         A `keras.Model` named `"generator"`: `(latent_dim,) -> output_shape`.
@@ -43,21 +43,24 @@ def mlp_generator(latent_dim, units, output_shape):
     for index, size in enumerate(units):
         x = keras.layers.Dense(size)(x)
         x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        if index > 0:
+        if index > 0 or batch_norm_first:
             x = keras.layers.BatchNormalization(momentum=0.8)(x)
     x = keras.layers.Dense(math.prod(output_shape), activation="tanh")(x)
     images = keras.layers.Reshape(output_shape)(x)
     return keras.Model(noise, images, name="generator")
 
 
-def mlp_discriminator(input_shape, units):
-    """Builds Keras-GAN's MLP discriminator: `Flatten -> units -> 1` (sigmoid).
+def mlp_discriminator(input_shape, units, activation="sigmoid"):
+    """Builds Keras-GAN's MLP discriminator: `Flatten -> units -> 1`.
 
-    Hidden layers are `Dense -> LeakyReLU(0.2)`.
+    Hidden layers are `Dense -> LeakyReLU(0.2)`; the output is one unit with
+    `activation`: a sigmoid (probabilities) by default, or `None` for raw
+    scores (logits, a least-squares or a Wasserstein critic's score).
 
     Args:
         input_shape: Shape of one image.
         units: Hidden layer sizes.
+        activation: The output's activation, `"sigmoid"` or `None`.
 
     Returns:
         A `keras.Model` named `"discriminator"`: `input_shape -> (1,)`.
@@ -67,8 +70,84 @@ def mlp_discriminator(input_shape, units):
     for size in units:
         x = keras.layers.Dense(size)(x)
         x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-    validity = keras.layers.Dense(1, activation="sigmoid")(x)
+    validity = keras.layers.Dense(1, activation=activation)(x)
     return keras.Model(images, validity, name="discriminator")
+
+
+def add_generator_and_discriminator(model, latent_dim, generator, discriminator, seed):
+    """Gives `model` Keras-GAN's players: `generator`, `discriminator`, `combined`.
+
+    Also `model.latent_dim` and `model.latent_sampler`, the seeded source of
+    the training noise (its state is saved with the model, so a resumed run
+    draws what the uninterrupted one would). `combined` is noise ->
+    generator -> discriminator, sharing their layers.
+    """
+    model.latent_dim = latent_dim
+    model.latent_sampler = LatentSampler(latent_dim, seed=seed, name="latent_sampler")
+    model.generator = generator
+    model.discriminator = discriminator
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    model.combined = keras.Model(noise, discriminator(generator(noise)), name="combined")
+
+
+def discriminator_update(model, real_images, loss):
+    """One update of `model.discriminator` against fakes of the untouched generator.
+
+    The fakes come from `generator(z, training=False)` on fresh noise, as
+    Keras-GAN's `generator.predict()`; the discriminator, in training mode,
+    scores the real and the fake batch separately (each BatchNorm sees one
+    kind of image, as in Keras-GAN and the PyTorch DCGAN example) and
+    minimizes `loss(real_scores, fake_scores)` with `model.d_optimizer`.
+
+    Returns:
+        `(d_loss, real_scores, fake_scores)`, the scores from before the update.
+    """
+    real_images = ops.convert_to_tensor(real_images)
+    noise = model.latent_sampler.sample(ops.shape(real_images)[0])
+    fake_images = ops.stop_gradient(model.generator(noise, training=False))
+
+    def loss_fn():
+        real_scores = model.discriminator(real_images, training=True)
+        fake_scores = model.discriminator(fake_images, training=True)
+        return loss(real_scores, fake_scores), (real_scores, fake_scores)
+
+    d_loss, (real_scores, fake_scores) = backend.minimize(
+        loss_fn, model.discriminator.trainable_variables, model.d_optimizer
+    )
+    return d_loss, real_scores, fake_scores
+
+
+def generator_update(model, real_images, loss, keep=None):
+    """One update of `model.generator` against the frozen discriminator.
+
+    On fresh noise, the generator in training mode minimizes
+    `loss(fake_scores)` with `model.g_optimizer`, its fakes scored by the
+    discriminator through `frozen()` (training mode, no gradient, a
+    stateless call), so every discriminator variable stays bit-identical.
+
+    Args:
+        model: A model with Keras-GAN's players (`add_generator_and_discriminator`).
+        real_images: The batch of data; only its size is used.
+        loss: `loss(fake_scores)` -> a scalar.
+        keep: Optional boolean scalar tensor: where false, the update is put
+            back (`minimize_if`), BatchNorm statistics and `g_optimizer`'s
+            state included.
+
+    Returns:
+        `(g_loss, fake_scores)`.
+    """
+    noise = model.latent_sampler.sample(ops.shape(real_images)[0])
+
+    def loss_fn():
+        fake_images = model.generator(noise, training=True)
+        fake_scores = frozen(model.discriminator, fake_images)
+        return loss(fake_scores), fake_scores
+
+    variables = model.generator.trainable_variables
+    if keep is None:
+        return backend.minimize(loss_fn, variables, model.g_optimizer)
+    return minimize_if(keep, loss_fn, variables, model.g_optimizer,
+                       state=model.generator.non_trainable_variables)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -89,9 +168,11 @@ class GAN(GaussianPrior, AdversarialModel):
        The discriminator, in training mode, scores the real and the fake
        batch separately (each BatchNorm sees one kind of image, as in
        Keras-GAN and the PyTorch DCGAN example) and minimizes
-       `losses.discriminator_loss` (`d_optimizer`).
+       `discriminator_loss()`, the BCE `losses.discriminator_loss`
+       (`d_optimizer`).
     2. `generator_step`: on fresh noise `z2`, the generator in training mode
-       minimizes the non-saturating `losses.generator_loss`, scored by the
+       minimizes `generator_loss()`, the non-saturating
+       `losses.generator_loss`, scored by the
        discriminator frozen (`frozen()`: training mode, no gradient, a
        stateless call), so every discriminator variable stays bit-identical
        (`g_optimizer`).
@@ -100,6 +181,10 @@ class GAN(GaussianPrior, AdversarialModel):
     and fake batches, Keras-GAN's `acc`) and the PyTorch DCGAN example's
     `D(x)`, `D(G(z1))`, `D(G(z2))` as `d_x`, `d_g_z1`, `d_g_z2` (before the
     update that uses them).
+
+    The game's two losses are the methods `discriminator_loss(real_scores,
+    fake_scores)` and `generator_loss(fake_scores)`: a variant with other
+    losses overrides those two (`LSGAN`, `BGAN`).
 
     `model.generator`, `model.discriminator` and `model.combined` (noise ->
     generator -> discriminator, sharing their layers) are there as in
@@ -133,6 +218,8 @@ class GAN(GaussianPrior, AdversarialModel):
     value_range_reason = "the generator ends in a tanh, so real images share its range"
 
     network_names = ("generator", "discriminator")
+    # The history's keys.
+    metric_names = METRIC_NAMES
 
     def __init__(
         self,
@@ -146,27 +233,17 @@ class GAN(GaussianPrior, AdversarialModel):
         **kwargs,
     ):
         input_shape = check_shape(input_shape, "input_shape")
-        super().__init__(input_shape, METRIC_NAMES, seed=seed, **kwargs)
-        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        super().__init__(input_shape, self.metric_names, seed=seed, **kwargs)
+        latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.generator_units = check_units(generator_units, "generator_units")
         self.discriminator_units = check_units(
             discriminator_units, "discriminator_units"
         )
-        self.latent_sampler = LatentSampler(
-            self.latent_dim, seed=seed, name="latent_sampler"
-        )
         if generator is None:
-            generator = mlp_generator(
-                self.latent_dim, self.generator_units, input_shape
-            )
+            generator = mlp_generator(latent_dim, self.generator_units, input_shape)
         if discriminator is None:
             discriminator = mlp_discriminator(input_shape, self.discriminator_units)
-        self.generator = generator
-        self.discriminator = discriminator
-        noise = keras.Input(shape=(self.latent_dim,), name="noise")
-        self.combined = keras.Model(
-            noise, self.discriminator(self.generator(noise)), name="combined"
-        )
+        add_generator_and_discriminator(self, latent_dim, generator, discriminator, seed)
 
     def call(self, inputs, training=False):
         return self.discriminator(inputs, training=training)
@@ -190,96 +267,13 @@ class GAN(GaussianPrior, AdversarialModel):
             generator_and_discriminator(self, d_optimizer, g_optimizer), **kwargs
         )
 
-    def train(
-        self, epochs=None, batch_size=128, save_interval=50, x=None,
-        directory="images", seed=None, verbose="auto", sample_interval=None,
-    ):
-        """Keras-GAN's `train()`: `epochs` iterations of one random batch each.
+    def discriminator_loss(self, real_scores, fake_scores):
+        """The discriminator's loss: `losses.discriminator_loss` (BCE)."""
+        return losses.discriminator_loss(real_scores, fake_scores)
 
-        `DCGAN().train(epochs=4000, batch_size=32, save_interval=50)` runs as
-        Keras-GAN's script does: `epochs` counts iterations, not passes over
-        the data; each iteration trains both players on `batch_size` images
-        drawn at random (`keras_gen.data.SampledBatches`); a 5x5 grid of
-        generated images is saved every `save_interval` iterations, iteration
-        0 included, as `directory/generated_images/iteration_NNNNNN.png`
-        (the grid decodes the same 25 noise vectors each time). Without `x`
-        it trains on MNIST's 60,000 training digits scaled to [-1, 1].
-
-        It is one `fit()` of one epoch of `epochs` steps (the same compiled
-        step, the same speed), after `compile()` with the default optimizers
-        (Keras-GAN's Adam(2e-4, beta_1=0.5)) if the model is not compiled.
-
-        Args:
-            epochs: Number of iterations (Keras-GAN's name for them).
-            batch_size: Images per iteration; Keras-GAN's default, 128.
-            save_interval: Save a grid every this many iterations.
-            x: Training images in [-1, 1] of the model's `input_shape`;
-                MNIST by default.
-            directory: Folder of the pictures (Keras-GAN's `images/`).
-            seed: Seed of the batch draws; by default drawn from NumPy's
-                global generator, which `keras.utils.set_random_seed()` seeds.
-            verbose: As in `fit()`; 0 also silences the message saying
-                where the pictures go.
-            sample_interval: Keras-GAN's `gan.py` name for `save_interval`.
-
-        Returns:
-            The `History` of the `fit()` call: one entry per metric, the
-            average over the iterations.
-
-        On the PyTorch backend a Keras model is also a `torch.nn.Module`,
-        whose `train(mode=True)` sets training mode and which Keras calls
-        itself: `train()` and `train(True)`/`train(False)` do that there.
-        """
-        if epochs is None or isinstance(epochs, bool):
-            module_train = getattr(super(), "train", None)  # torch.nn.Module's.
-            if module_train is None:
-                raise TypeError(
-                    "train() needs `epochs`, the number of iterations, as in "
-                    "Keras-GAN: e.g. dcgan.train(epochs=4000, batch_size=32, "
-                    f"save_interval=50). Received: epochs={epochs!r}"
-                )
-            return module_train(True if epochs is None else epochs)
-        iterations = check_positive_int(epochs, "epochs")
-        if sample_interval is not None:
-            save_interval = sample_interval
-        if x is None:
-            x = self._keras_gan_mnist()
-        self._check_batch(x, "x")
-        if not self.compiled:
-            self.compile()
-        if seed is None:
-            seed = int(np.random.randint(2**31 - 1))
-        batches = data.SampledBatches(x, batch_size, iterations, seed=seed)
-        pictures = callbacks.EveryNBatches(
-            callbacks.SampleGrid(
-                num_samples=25, columns=5, value_range=self.value_range,
-                directory=directory,
-                # Flat images are taken as square.
-                image_shape=self.input_shape if len(self.input_shape) > 1 else None,
-            ),
-            every_n_batches=save_interval,
-        )
-        if verbose != 0:
-            print(
-                f"Saving 5x5 grids of generated images every {save_interval} "
-                f"iterations to {os.path.join(directory, pictures.picture.key)}"
-            )
-        return self.fit(batches, epochs=1, callbacks=[pictures], verbose=verbose)
-
-    def _keras_gan_mnist(self):
-        """MNIST's training digits in [-1, 1], flat or as images to fit the model."""
-        layouts = {(784,): "flat", (28, 28, 1): "image"}
-        if self.input_shape not in layouts:
-            raise ValueError(
-                "Without `x`, train() uses MNIST, whose digits have shape "
-                "(784,) or (28, 28, 1); pass your images in [-1, 1] as `x=` "
-                f"for a model of another shape. Received: input_shape="
-                f"{self.input_shape}"
-            )
-        (x_train, _), _ = data.load_dataset(
-            "mnist", layout=layouts[self.input_shape], value_range=(-1.0, 1.0)
-        )
-        return x_train
+    def generator_loss(self, fake_scores):
+        """The generator's loss: the non-saturating `losses.generator_loss`."""
+        return losses.generator_loss(fake_scores)
 
     def train_step(self, data):
         real_images = self.unpack_batch(data)
@@ -296,19 +290,8 @@ class GAN(GaussianPrior, AdversarialModel):
         Returns:
             Dict of the step's `d_loss`, `d_acc`, `d_x` and `d_g_z1`.
         """
-        real_images = ops.convert_to_tensor(real_images)
-        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
-        fake_images = ops.stop_gradient(self.generator(noise, training=False))
-
-        def loss():
-            real_scores = self.discriminator(real_images, training=True)
-            fake_scores = self.discriminator(fake_images, training=True)
-            d_loss = losses.discriminator_loss(real_scores, fake_scores)
-            return d_loss, (real_scores, fake_scores)
-
-        d_loss, (real_scores, fake_scores) = backend.minimize(
-            loss, self.discriminator.trainable_variables, self.d_optimizer
-        )
+        d_loss, real_scores, fake_scores = discriminator_update(
+            self, real_images, self.discriminator_loss)
         return {
             "d_loss": d_loss,
             "d_acc": losses.discriminator_accuracy(real_scores, fake_scores),
@@ -325,16 +308,7 @@ class GAN(GaussianPrior, AdversarialModel):
         Returns:
             Dict of the step's `g_loss` and `d_g_z2`.
         """
-        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
-
-        def loss():
-            fake_images = self.generator(noise, training=True)
-            fake_scores = frozen(self.discriminator, fake_images)
-            return losses.generator_loss(fake_scores), fake_scores
-
-        g_loss, fake_scores = backend.minimize(
-            loss, self.generator.trainable_variables, self.g_optimizer
-        )
+        g_loss, fake_scores = generator_update(self, real_images, self.generator_loss)
         return {"g_loss": g_loss, "d_g_z2": ops.mean(fake_scores)}
 
     def test_step(self, data):
@@ -347,8 +321,8 @@ class GAN(GaussianPrior, AdversarialModel):
         fake_scores_1 = self.combined(noise_1, training=False)
         fake_scores_2 = self.combined(noise_2, training=False)
         return self.update_metrics({
-            "d_loss": losses.discriminator_loss(real_scores, fake_scores_1),
-            "g_loss": losses.generator_loss(fake_scores_2),
+            "d_loss": self.discriminator_loss(real_scores, fake_scores_1),
+            "g_loss": self.generator_loss(fake_scores_2),
             "d_acc": losses.discriminator_accuracy(real_scores, fake_scores_1),
             "d_x": ops.mean(real_scores),
             "d_g_z1": ops.mean(fake_scores_1),

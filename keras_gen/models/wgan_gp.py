@@ -1,0 +1,157 @@
+"""Keras-GAN's Wasserstein GAN with gradient penalty, `wgan_gp.py` (Gulrajani et al. 2017)."""
+
+import keras
+from keras import ops
+
+from keras_gen import backend
+from keras_gen import losses
+from keras_gen.models.dcgan import check_image_shape
+from keras_gen.models.gan import GAN, generator_update
+from keras_gen.models.wgan import critic_updates_done, rmsprop_defaults, wasserstein_networks
+from keras_gen.validation import check_non_negative_float, check_positive_int
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class WGANGP(GAN):
+    """A Wasserstein GAN whose critic is kept Lipschitz by a gradient penalty.
+
+    The critic minimizes
+    `mean(D(G(z))) - mean(D(x)) + λ * mean((|grad D(x_hat)|_2 - 1)^2)`, the
+    penalty taken at random points `x_hat = α x + (1 - α) G(z)`, `α ~ U(0,
+    1)` per example (`losses.gradient_penalty`); the generator minimizes
+    `-mean(D(G(z)))`. The penalty's gradient with respect to the critic's
+    weights is a gradient of a gradient, taken by
+    `keras_gen.backend.gradients` inside the critic's update, on TensorFlow,
+    JAX and PyTorch alike.
+
+    The generator is updated on every `n_critic`-th batch, exactly as in
+    `WGAN` (see its docstring: the update is put back on the other batches,
+    both optimizers' `iterations` count their player's real updates).
+
+    Defaults are Keras-GAN's `wgan_gp.py`: `WGAN`'s networks (its critic
+    keeps Keras-GAN's BatchNorm, which couples the examples of a batch in
+    the penalty; the paper's critic has none: pass your own to follow it),
+    RMSprop(5e-5) for each player (the paper's is
+    `keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)`: pass it to
+    `compile()`), `n_critic=5`, `gradient_penalty_weight=10` (λ). The
+    history has `d_loss` (the critic's whole loss, penalty included), `g_loss`
+    and `gradient_penalty` (the term as added to the critic's loss, λ
+    included).
+
+    ```python
+    wgan_gp = keras_gen.WGANGP()
+    wgan_gp.compile()  # or: compile(d_optimizer=keras.optimizers.Adam(1e-4, 0.5, 0.9), ...)
+    wgan_gp.fit(x_train * 2 - 1, epochs=50, batch_size=64)
+    ```
+
+    Args:
+        input_shape: `(height, width, channels)` of one image.
+        latent_dim: Size of the noise vector.
+        n_critic: Critic updates per generator update, >= 1.
+        gradient_penalty_weight: λ, >= 0.
+        generator: Optional `keras.Model`, `(latent_dim,) -> input_shape`.
+        discriminator: Optional critic, `input_shape -> (1,)` scores (no
+            sigmoid).
+        seed: Optional integer seed of the training noise and of `α`.
+        **kwargs: Base model arguments such as `name`.
+    """
+
+    metric_names = ("d_loss", "g_loss", "gradient_penalty")
+
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        latent_dim=100,
+        n_critic=5,
+        gradient_penalty_weight=10.0,
+        generator=None,
+        discriminator=None,
+        seed=None,
+        **kwargs,
+    ):
+        input_shape = check_image_shape(input_shape, "keras_gan")
+        latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.n_critic = check_positive_int(n_critic, "n_critic")
+        self.gradient_penalty_weight = check_non_negative_float(
+            gradient_penalty_weight, "gradient_penalty_weight")
+        generator, discriminator = wasserstein_networks(
+            latent_dim, input_shape, generator, discriminator)
+        super().__init__(input_shape=input_shape, latent_dim=latent_dim,
+                         generator=generator, discriminator=discriminator,
+                         seed=seed, **kwargs)
+
+    @property
+    def critic(self):
+        """The critic, Keras-GAN's name for `model.discriminator`."""
+        return self.discriminator
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training. The losses are built in: pass optimizers.
+
+        Args:
+            d_optimizer: Optimizer (instance, name or config) of the critic.
+                Defaults to a new RMSprop(5e-5), Keras-GAN's.
+            g_optimizer: Optimizer of the generator, same default.
+            **kwargs: `run_eagerly`, `steps_per_execution` or `jit_compile`,
+                as in `keras.Model.compile()`.
+        """
+        super().compile(*rmsprop_defaults(d_optimizer, g_optimizer), **kwargs)
+
+    def generator_loss(self, fake_scores):
+        """`-mean(D(G(z)))`."""
+        return losses.wasserstein_generator_loss(fake_scores)
+
+    def discriminator_step(self, real_images):
+        """Updates the critic on the Wasserstein loss plus the gradient penalty.
+
+        Returns:
+            Dict of the step's `d_loss` and `gradient_penalty`.
+        """
+        real_images = ops.convert_to_tensor(real_images)
+        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+        fake_images = ops.stop_gradient(self.generator(noise, training=False))
+
+        def loss():
+            real_scores = self.discriminator(real_images, training=True)
+            fake_scores = self.discriminator(fake_images, training=True)
+            penalty = self.gradient_penalty_weight * losses.gradient_penalty(
+                self.discriminator, real_images, fake_images,
+                self.latent_sampler.seed_generator)
+            return losses.wasserstein_critic_loss(real_scores, fake_scores) + penalty, penalty
+
+        d_loss, penalty = backend.minimize(
+            loss, self.discriminator.trainable_variables, self.d_optimizer)
+        return {"d_loss": d_loss, "gradient_penalty": penalty}
+
+    def generator_step(self, real_images):
+        """Updates the generator, kept when `n_critic` critic updates are done.
+
+        Returns:
+            Dict of the step's `g_loss`.
+        """
+        g_loss, _ = generator_update(self, real_images, self.generator_loss,
+                                     keep=critic_updates_done(self))
+        return {"g_loss": g_loss}
+
+    def test_step(self, data):
+        # The three terms, the critic in inference mode, no update.
+        real_images = ops.convert_to_tensor(self.unpack_batch(data))
+        batch_size = ops.shape(real_images)[0]
+        fake_images = self.generator(self.latent_sampler.sample(batch_size), training=False)
+        real_scores = self.discriminator(real_images, training=False)
+        fake_scores = self.discriminator(fake_images, training=False)
+        penalty = self.gradient_penalty_weight * losses.gradient_penalty(
+            lambda x, training: self.discriminator(x, training=False),
+            real_images, fake_images, self.latent_sampler.seed_generator)
+        return self.update_metrics({
+            "d_loss": losses.wasserstein_critic_loss(real_scores, fake_scores) + penalty,
+            "g_loss": self.generator_loss(fake_scores),
+            "gradient_penalty": penalty,
+        })
+
+    def get_config(self):
+        config = super().get_config()
+        # The MLP's layer sizes do not apply to the convolutional networks.
+        del config["generator_units"], config["discriminator_units"]
+        return {**config, "n_critic": self.n_critic,
+                "gradient_penalty_weight": self.gradient_penalty_weight}
