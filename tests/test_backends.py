@@ -472,24 +472,36 @@ def test_backup_and_restore_resumes_exactly(backend, tmp_path):
 # adversarial model, from the TensorFlow test modules, run again under JAX,
 # each module in a fresh interpreter. (PyTorch runs the
 # same modules too: KERAS_BACKEND=torch python -m pytest tests/test_adversarial.py ...)
-JAX_SELECTIONS = {
+SELECTIONS = {
     "test_adversarial.py": "(bit_identical and fit) or moves_sample or passed_in",
     "test_ebgan.py": "(bit_identical and fit) or learns_mnist",
     "test_adversarial_autoencoder.py": (
         "(each_phase_updates_only_its_own_variables and fit) "
         "or reconstructs_better or error_drops"
     ),
+    # The four GAN variants: phases, NumPy losses, the penalty's closed-form
+    # update (second-order gradients), the n_critic rhythm, clipping, resume.
+    "test_gan_variants.py": (
+        "(bit_identical and fit) or closed_form or n_critic or clipped or rhythm "
+        "or match_numpy or critics_means or boundary_loss"
+    ),
 }
 
 
-@pytest.mark.parametrize("module", sorted(JAX_SELECTIONS))
-def test_adversarial_proofs_and_trainings_pass_on_jax(module):
-    if importlib.util.find_spec("jax") is None:
-        pytest.skip("jax is not installed (pip install jax)")
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
+# PyTorch runs the GAN variants' module too: eagerly, its gradient of a
+# gradient is autograd's `create_graph`, unlike anything else here.
+BACKEND_RUNS = [("jax", module) for module in sorted(SELECTIONS)] + [
+    ("torch", "test_gan_variants.py")]
+
+
+@pytest.mark.parametrize("backend, module", BACKEND_RUNS)
+def test_adversarial_proofs_and_trainings_pass_on_other_backends(backend, module):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed (pip install {backend})")
+    env = {**os.environ, "KERAS_BACKEND": backend}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         os.path.join(TESTS_DIR, module), "-k", JAX_SELECTIONS[module]],
+         os.path.join(TESTS_DIR, module), "-k", SELECTIONS[module]],
         env=env, capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

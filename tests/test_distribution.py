@@ -33,7 +33,7 @@ MATCHING = {
                       "gan_with_batchnorm", "aae_without_dropout"},
 }
 SMOKE = {"autoencoder", "denoising_autoencoder", "vae", "gan", "dcgan", "ebgan",
-         "aae", "supervised_aae", "semi_supervised_aae"}
+         "aae", "supervised_aae", "semi_supervised_aae", "lsgan", "bgan", "wgan", "wgan_gp"}
 
 
 @pytest.fixture(scope="module", params=sorted(ENVIRONMENTS))

@@ -22,7 +22,7 @@ from keras_gen import files
 
 JOB = Path(__file__).with_name("multi_worker_job.py")
 ZOO = {"autoencoder", "denoising_autoencoder", "vae", "gan", "dcgan", "ebgan", "aae",
-       "supervised_aae", "semi_supervised_aae"}
+       "supervised_aae", "semi_supervised_aae", "lsgan", "bgan", "wgan", "wgan_gp"}
 
 
 def free_ports(count):

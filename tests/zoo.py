@@ -20,6 +20,15 @@ MODELS = {
     "gan": (lambda: keras_gen.GAN(input_shape=(8,), seed=1), "signed"),
     "dcgan": (lambda: keras_gen.DCGAN(input_shape=(8, 8, 1), seed=1), "image"),
     "ebgan": (lambda: keras_gen.EBGAN(input_shape=(8,), seed=1), "signed"),
+    "lsgan": (lambda: keras_gen.LSGAN(input_shape=(8,), generator_units=(16,),
+                                      seed=1), "signed"),
+    "bgan": (lambda: keras_gen.BGAN(input_shape=(8,), generator_units=(16,),
+                                    seed=1), "signed"),
+    # Every other batch the generator's update is put back; the penalty
+    # takes a gradient of a gradient under every strategy.
+    "wgan": (lambda: keras_gen.WGAN(input_shape=(8, 8, 1), n_critic=2, seed=1), "image"),
+    "wgan_gp": (lambda: keras_gen.WGANGP(input_shape=(8, 8, 1), n_critic=2, seed=1),
+                "image"),
     "aae": (lambda: keras_gen.AdversarialAutoencoder(
         input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1), "flat"),
     "supervised_aae": (lambda: keras_gen.SupervisedAdversarialAutoencoder(
