@@ -3,23 +3,24 @@
 Keras 3 has no backend-agnostic way to take gradients, so a training step
 that updates several players, each with its own optimizer, needs a little
 code per backend. All of it lives in this package, one module per backend
-(`tensorflow`, `torch`, `jax`), each giving the same four names:
+(`tensorflow`, `torch`, `jax`), each giving the same five names:
 
 - `minimize(loss_fn, variables, optimizer)`: runs `loss_fn`, applies its
   gradients to `variables` with `optimizer`, and returns `(loss, aux)`;
 - `gradients(fn, inputs)`: the gradients of a scalar function with respect
   to tensors (not variables), inside a step; differentiable again, so a
   loss built on them (WGAN-GP's gradient penalty) works in `minimize`;
-- `Trainer`: a base class of the adversarial models that lets Keras' trainer
-  of the backend run their stateful `train_step(data)` (on JAX it threads the
-  state Keras passes through a `keras.StatelessScope`; elsewhere it adds
-  nothing);
+- `Model`: the base class of every keras-gen model: `keras.Model`, plus on
+  JAX the functions that run a model's own stateful `train_step(data)` (the
+  state Keras threads passed through a `keras.StatelessScope`), and on
+  TensorFlow two mends that let Keras' `fit()` run under a
+  `MultiWorkerMirroredStrategy` over several workers;
 - `training_data(batches, steps_per_epoch)`: the fastest way to feed
   indexed batches (`keras_gen.data.ArrayBatches`,
   `keras_gen.SemiSupervisedBatches`) to `fit()` on this backend:
   `(data, callbacks)` for `fit()`.
 
-And seven for data-parallel training, which matter on TensorFlow, where each
+And six for data-parallel training, which matter on TensorFlow, where each
 replica of a `tf.distribute` strategy runs the step on its share of the batch
 (on JAX and PyTorch they are the identity, `whole_batch.py`):
 
@@ -34,10 +35,7 @@ replica of a `tf.distribute` strategy runs the step on its share of the batch
   cannot split evenly across the devices (JAX);
 - `check_same_on_workers(model, value, what, fix)`: an error, on every
   worker of a multi-worker strategy, when the workers' values differ (the
-  epoch each would resume from);
-- `Model`: the base class of every keras-gen model: `keras.Model`, plus on
-  TensorFlow two mends that let Keras' `fit()` run under a
-  `MultiWorkerMirroredStrategy` over several workers.
+  epoch each would resume from).
 
 Everything else in keras-gen uses `keras.ops` and `keras.random` only.
 """
@@ -49,7 +47,6 @@ BACKEND = keras.backend.backend()
 if BACKEND == "tensorflow":
     from keras_gen.backend.tensorflow import (
         Model,
-        Trainer,
         check_batches,
         check_optimizer,
         check_same_on_workers,
@@ -62,11 +59,10 @@ if BACKEND == "tensorflow":
     )
 elif BACKEND in ("torch", "jax"):
     if BACKEND == "torch":
-        from keras_gen.backend.torch import Trainer, gradients, minimize, training_data
+        from keras_gen.backend.torch import Model, gradients, minimize, training_data
     else:
-        from keras_gen.backend.jax import Trainer, gradients, minimize, training_data
+        from keras_gen.backend.jax import Model, gradients, minimize, training_data
     from keras_gen.backend.whole_batch import (
-        Model,
         check_batches,
         check_optimizer,
         check_same_on_workers,
@@ -84,7 +80,6 @@ else:
 __all__ = [
     "BACKEND",
     "Model",
-    "Trainer",
     "check_batches",
     "check_optimizer",
     "check_same_on_workers",

@@ -4,7 +4,7 @@ Keras' JAX trainer is functional: it jits `train_step(state, data)`, where
 `state` holds the values of `model.trainable_variables`,
 `model.non_trainable_variables`, `model.optimizer.variables` and
 `model.metrics_variables`, and the variables themselves are emptied for the
-duration of `fit()`. `Trainer` runs the models' ordinary stateful
+duration of `fit()`. `Model` runs the models' ordinary stateful
 `train_step(data)` inside a `keras.StatelessScope` that maps every one of
 those variables to its value in `state`; whatever the step assigns (weights,
 optimizer slots, BatchNorm statistics, seed generator states, metrics) is
@@ -16,6 +16,8 @@ step uses must be reachable from `model.optimizer.variables`
 in a scope of its own that maps them to the values being differentiated
 and reads everything else through the enclosing scope.
 """
+
+import inspect
 
 import jax
 import keras
@@ -64,7 +66,7 @@ def minimize(loss_fn, variables, optimizer):
     """Runs `loss_fn` and applies its gradients to `variables`.
 
     See `keras_gen.backend.tensorflow.minimize` for the arguments. Works in
-    a JAX `fit()` (inside `Trainer`'s scope) and eagerly alike. Variables
+    a JAX `fit()` (inside `Model`'s scope) and eagerly alike. Variables
     other than `variables` that `loss_fn` assigns (BatchNorm statistics,
     seed generator states) get their new values, without gradient.
     """
@@ -123,25 +125,41 @@ def gradients(fn, inputs):
     return grads[0] if single else list(grads)
 
 
-class Trainer:
-    """Lets Keras' JAX trainer run a stateful `train_step(data)`.
+class Model(keras.Model):
+    """`keras.Model`, which also runs a model's own stateful `train_step(data)`.
 
-    A base class of the adversarial models: it replaces the functions that
-    `fit()`, `evaluate()` and `train_on_batch()` build, so each batch runs
-    `self.train_step(data)` (or `test_step`) inside a scope over the state
-    Keras threads, jitted once unless `run_eagerly` (or `jit_compile=False`).
-    `steps_per_execution` batches run per call, as in Keras.
+    Keras' JAX trainer calls `train_step(state, data)`, a pure function of
+    the state. A model class that defines `train_step(self, data)` (and
+    `test_step(self, data)`), written with ordinary variable updates as on
+    TensorFlow and PyTorch (the adversarial models' phases, each a
+    `minimize()`), gets functions that run it inside a scope over the state
+    Keras threads, jitted once unless `run_eagerly` (or
+    `jit_compile=False`), `steps_per_execution` batches per call, as in
+    Keras. A model that keeps Keras' own steps (`compute_loss()` only)
+    trains with Keras' functions, unchanged.
     """
 
     def make_train_function(self, force=False):
+        if not _stateful(self, "train_step"):
+            return super().make_train_function(force)
         if self.train_function is None or force:
             self.train_function = _make_function(self, self.train_step, _train_state)
         return self.train_function
 
     def make_test_function(self, force=False):
+        if not _stateful(self, "test_step"):
+            return super().make_test_function(force)
         if self.test_function is None or force:
             self.test_function = _make_function(self, self.test_step, _test_state)
         return self.test_function
+
+
+def _stateful(model, name):
+    """Whether the model's class defines its own `name(self, data)`."""
+    method = getattr(type(model), name)
+    if method is getattr(keras.Model, name):
+        return False
+    return len(inspect.signature(method).parameters) == 2
 
 
 def _train_state(model):

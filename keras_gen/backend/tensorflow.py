@@ -125,10 +125,6 @@ def check_optimizer(optimizer, model, name):
         )
 
 
-class Trainer:
-    """Nothing to add: Keras' TensorFlow trainer runs `train_step(data)` as is."""
-
-
 class Model(keras.Model):
     """`keras.Model`, whose `fit()` and `evaluate()` also run on several workers.
 

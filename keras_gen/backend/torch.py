@@ -60,8 +60,9 @@ def _detach(value):
     return value.detach() if isinstance(value, torch.Tensor) else value
 
 
-class Trainer:
-    """Nothing to add: Keras' PyTorch trainer runs `train_step(data)` as is."""
+# Keras' own model class: its PyTorch trainer runs a stateful
+# `train_step(data)` as it is.
+Model = keras.Model
 
 
 def training_data(batches, steps_per_epoch):

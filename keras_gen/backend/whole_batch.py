@@ -13,10 +13,6 @@ import contextlib
 import keras
 
 
-# Keras' own model class: its trainer needs nothing more on JAX and PyTorch.
-Model = keras.Model
-
-
 def scale_for_replicas(loss):
     """`loss`: the step's mean is already the global batch's."""
     return loss

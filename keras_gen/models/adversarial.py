@@ -173,7 +173,7 @@ def generator_and_discriminator(model, d_optimizer, g_optimizer):
     }
 
 
-class AdversarialModel(backend.Trainer, GenerativeModel):
+class AdversarialModel(GenerativeModel):
     """Base class of the models whose players are trained against each other.
 
     It holds the machinery, not a game: one optimizer per player behind
@@ -181,7 +181,7 @@ class AdversarialModel(backend.Trainer, GenerativeModel):
     Keras' trainers find, save and restore their state), the `Mean` trackers
     of the history, the networks in the model's config (so networks passed to
     the constructor survive `.keras` save/load), and, through
-    `keras_gen.backend.Trainer`, the stateful `train_step(data)` on every
+    `keras_gen.backend.Model`, the stateful `train_step(data)` on every
     backend. Subclasses write `train_step` out top to bottom from their
     phases, each a call of `keras_gen.backend.minimize(loss, variables,
     optimizer)`.
