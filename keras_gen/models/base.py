@@ -104,6 +104,10 @@ class GenerativeModel(backend.Model):
     value_range = (0.0, 1.0)
     # Why the inputs must lie in `value_range`, for the error message.
     value_range_reason = "the decoder ends in a sigmoid"
+    # The distribution of the codes `generate()` decodes, a
+    # `keras_gen.priors.Prior`: N(0, I) for the VAE and the GANs, the chosen
+    # prior for the adversarial autoencoders, None for the autoencoders.
+    prior = None
 
     def fit(self, x=None, y=None, *args, stop_on_nan=True, **kwargs):
         """Trains the model: `keras.Model.fit()`, resumable exactly.
@@ -341,16 +345,8 @@ class GenerativeModel(backend.Model):
         """
         return self.decode(self.encode(x, batch_size), batch_size)
 
-
-class GaussianPrior:
-    """Mixin for models with a standard normal prior N(0, I) on the codes.
-
-    Gives `sample_prior` and `generate` on top of `decode`; used by the VAE
-    and the GANs (whose "decoder" is the generator).
-    """
-
     def sample_prior(self, num_samples, seed=None):
-        """Draws latent codes from the prior N(0, I).
+        """Draws latent codes from the model's prior (`model.prior`), with NumPy.
 
         Args:
             num_samples: Number of codes.
@@ -359,12 +355,17 @@ class GaussianPrior:
         Returns:
             NumPy array of shape `(num_samples, latent_dim)`.
         """
-        num_samples = check_positive_int(num_samples, "num_samples")
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
+        if self.prior is None:
+            raise NotImplementedError(
+                f"A {type(self).__name__} has no prior over its codes, so it "
+                "cannot sample_prior() or generate(): decode(z) codes of your "
+                "own, or use a model with a prior (keras_gen.VariationalAutoencoder, "
+                "keras_gen.AdversarialAutoencoder)."
+            )
+        return self.prior.sample_numpy(num_samples, seed=seed)
 
     def generate(self, num_samples, seed=None):
-        """Decodes `num_samples` codes drawn from the prior N(0, I).
+        """Decodes `num_samples` codes drawn from the prior.
 
         Args:
             num_samples: Number of samples.

@@ -15,13 +15,14 @@ from keras import ops
 
 from keras_gen import backend
 from keras_gen import losses
+from keras_gen import priors
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import (
     AdversarialModel,
     frozen,
     generator_and_discriminator,
 )
-from keras_gen.models.base import DEFAULT_BATCH_SIZE, GaussianPrior
+from keras_gen.models.base import DEFAULT_BATCH_SIZE
 from keras_gen.models.gan import mlp_generator
 from keras_gen.validation import (
     check_choice,
@@ -151,7 +152,7 @@ def conv_cost_network(image_shape, embedding_dim, ndf):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class EBGAN(GaussianPrior, AdversarialModel):
+class EBGAN(AdversarialModel):
     """Energy-based GAN: an autoencoder cost network against a generator.
 
     The cost network ("discriminator") is an autoencoder, and the energy of
@@ -286,6 +287,7 @@ class EBGAN(GaussianPrior, AdversarialModel):
         self.pull_away_weight = pull_away_weight
         self.architecture = architecture
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.prior = priors.Gaussian(self.latent_dim, std=1.0)  # What generate() samples.
         self.margin = check_positive_float(margin, "margin")
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
         self.generator_units = check_units(generator_units, "generator_units")

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_gen import backend
 from keras_gen import losses
+from keras_gen import priors
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import (
     AdversarialModel,
@@ -14,7 +15,6 @@ from keras_gen.models.adversarial import (
     generator_and_discriminator,
     minimize_if,
 )
-from keras_gen.models.base import GaussianPrior
 from keras_gen.validation import check_positive_int, check_shape, check_units
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_acc", "d_x", "d_g_z1", "d_g_z2")
@@ -77,12 +77,14 @@ def mlp_discriminator(input_shape, units, activation="sigmoid"):
 def add_generator_and_discriminator(model, latent_dim, generator, discriminator, seed):
     """Gives `model` Keras-GAN's players: `generator`, `discriminator`, `combined`.
 
-    Also `model.latent_dim` and `model.latent_sampler`, the seeded source of
-    the training noise (its state is saved with the model, so a resumed run
-    draws what the uninterrupted one would). `combined` is noise ->
-    generator -> discriminator, sharing their layers.
+    Also `model.latent_dim`, `model.prior` (N(0, I), what `generate()`
+    samples) and `model.latent_sampler`, the seeded source of the training
+    noise (its state is saved with the model, so a resumed run draws what
+    the uninterrupted one would). `combined` is noise -> generator ->
+    discriminator, sharing their layers.
     """
     model.latent_dim = latent_dim
+    model.prior = priors.Gaussian(latent_dim, std=1.0)
     model.latent_sampler = LatentSampler(latent_dim, seed=seed, name="latent_sampler")
     model.generator = generator
     model.discriminator = discriminator
@@ -151,7 +153,7 @@ def generator_update(model, real_images, loss, keep=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(GaussianPrior, AdversarialModel):
+class GAN(AdversarialModel):
     """A GAN: a generator against a discriminator, both passed in or built.
 
     By default, the multilayer-perceptron GAN of the lecture notes and

@@ -7,10 +7,10 @@ from keras import ops
 
 from keras_gen import backend
 from keras_gen import losses
+from keras_gen import priors
 from keras_gen.layers import Sampling
 from keras_gen.models.base import (
     DEFAULT_BATCH_SIZE,
-    GaussianPrior,
     GenerativeModel,
 )
 from keras_gen.validation import check_choice, check_positive_int, check_shape
@@ -24,7 +24,7 @@ RECONSTRUCTION_LOSSES = {
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VariationalAutoencoder(GaussianPrior, GenerativeModel):
+class VariationalAutoencoder(GenerativeModel):
     """A dense variational autoencoder with a standard normal prior.
 
     The encoder maps an input to `[z_mean, z_log_var, z]`, where `z` is drawn
@@ -80,6 +80,7 @@ class VariationalAutoencoder(GaussianPrior, GenerativeModel):
             intermediate_dim, "intermediate_dim"
         )
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        self.prior = priors.Gaussian(self.latent_dim, std=1.0)  # What generate() samples.
         self.reconstruction_loss = check_choice(
             reconstruction_loss, "reconstruction_loss", RECONSTRUCTION_LOSSES
         )
