@@ -18,7 +18,6 @@ from keras_gen import lazy
 # Public name -> the module that defines it, imported on first access.
 _EXPORTS = {
     "AdversarialAutoencoder": "keras_gen.models",
-    "AdversarialModel": "keras_gen.models",
     "Autoencoder": "keras_gen.models",
     "BGAN": "keras_gen.models",
     "DCGAN": "keras_gen.models",

@@ -6,7 +6,7 @@ import pytest
 from keras import ops
 
 from keras_gen.losses import margin_loss, pull_away_term
-from keras_gen.models.adversarial import AdversarialModel
+from keras_gen.models import GenerativeModel
 from keras_gen.models.ebgan import EBGAN, ReconstructionEnergy
 
 from player_checks import (
@@ -208,7 +208,7 @@ def test_fit_updates_both_players_and_logs_the_documented_metrics(name):
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
 def test_networks_shapes_and_helpers(name):
     model = MODEL_FACTORIES[name]()
-    assert isinstance(model, AdversarialModel) and model.built
+    assert isinstance(model, GenerativeModel) and model.built
     images = model.generate(5, seed=0)
     assert images.shape == (5, *model.input_shape)
     assert -1.0 <= images.min() and images.max() <= 1.0

@@ -40,7 +40,8 @@ SUPERVISED = {"supervised"}
 def make(name):
     factory, value_range = MODELS[name]
     model = factory()
-    model.compile() if isinstance(model, keras_gen.AdversarialModel) else model.compile("adam")
+    trained_by_loss = (keras_gen.Autoencoder, keras_gen.VariationalAutoencoder)
+    model.compile("adam") if isinstance(model, trained_by_loss) else model.compile()
     return model, value_range
 
 

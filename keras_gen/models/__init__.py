@@ -1,6 +1,5 @@
 """The keras-gen models, one per module."""
 
-from keras_gen.models.adversarial import AdversarialModel
 from keras_gen.models.adversarial_autoencoder import AdversarialAutoencoder
 from keras_gen.models.autoencoder import Autoencoder
 from keras_gen.models.bgan import BGAN

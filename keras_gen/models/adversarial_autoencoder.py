@@ -10,8 +10,8 @@ from keras_gen import backend
 from keras_gen import losses
 from keras_gen import priors
 from keras_gen.layers import LatentSampler
-from keras_gen.models.adversarial import AdversarialModel, frozen
-from keras_gen.models.base import DEFAULT_BATCH_SIZE
+from keras_gen.models.adversarial import frozen
+from keras_gen.models.base import DEFAULT_BATCH_SIZE, GenerativeModel
 from keras_gen.validation import (
     check_choice,
     check_data,
@@ -171,7 +171,7 @@ def predict_inputs_in_batches(model, inputs, batch_size=DEFAULT_BATCH_SIZE):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class AdversarialAutoencoder(AdversarialModel):
+class AdversarialAutoencoder(GenerativeModel):
     """An autoencoder whose codes are shaped into a prior by a discriminator.
 
     The encoder q(z|x) maps an input to a code `z`, the decoder p(x|z) maps
@@ -280,7 +280,9 @@ class AdversarialAutoencoder(AdversarialModel):
         self.reconstruction_loss = check_choice(
             reconstruction_loss, "reconstruction_loss", sorted(RECONSTRUCTION_LOSSES)
         )
-        super().__init__(input_shape, self.metric_names, seed=seed, **kwargs)
+        super().__init__(metric_names=self.metric_names, **kwargs)
+        self.input_shape = input_shape
+        self.seed = seed
         self.latent_dim = latent_dim
         self.prior = priors.get_prior(prior, latent_dim)
         self.hidden_units = hidden_units
@@ -581,6 +583,8 @@ class AdversarialAutoencoder(AdversarialModel):
     def get_config(self):
         base_config = super().get_config()
         config = {
+            "input_shape": self.input_shape,
+            "seed": self.seed,
             "latent_dim": self.latent_dim,
             "prior": keras.saving.serialize_keras_object(self.prior),
             "hidden_units": list(self.hidden_units),

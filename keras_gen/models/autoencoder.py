@@ -86,10 +86,6 @@ class Autoencoder(GenerativeModel):
         outputs = keras.layers.Reshape(self.input_shape)(x)
         return keras.Model(code, outputs, name="decoder")
 
-    def build(self, input_shape=None):
-        # The encoder and decoder are functional models, built on creation.
-        self.built = True
-
     def call(self, inputs, training=False):
         return self.decoder(self.encoder(inputs, training=training), training=training)
 

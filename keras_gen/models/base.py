@@ -1,14 +1,20 @@
-"""What every keras-gen model shares: input checks and NumPy helpers."""
+"""What every keras-gen model shares: `GenerativeModel`."""
 
+import copy
 import inspect
+import os
 
 import keras
 import numpy as np
 
 from keras_gen import backend
+from keras_gen import callbacks
+from keras_gen import data
 from keras_gen.callbacks.backup import BackupAndRestore
 from keras_gen.callbacks.nan_guard import StopOnNaN
 from keras_gen.data import ArrayBatches, IndexedBatches
+from keras_gen.models.adversarial import default_optimizer
+from keras_gen.optimizers import PlayerOptimizers
 from keras_gen.validation import (
     check_data,
     check_non_negative_float,
@@ -77,37 +83,82 @@ def _bind(method, model, *args, **kwargs):
 
 
 class GenerativeModel(backend.Model):
-    """Base class of the keras-gen models.
+    """Base class of every keras-gen model.
 
-    `fit()`, `evaluate()` and `predict()` take Keras' arguments and check the
-    data before a single step runs, so a wrong shape, an integer dtype, a
-    NaN, values outside the model's range (`value_range`) or a bad
-    `batch_size` fail at once with a `ValueError` naming the argument instead
-    of training into NaN losses. In-memory arrays are scanned whole; from a
-    `tf.data.Dataset` or a `PyDataset`, the first batch is. The model also
-    gives the NumPy helpers `encode`, `decode` and `reconstruct` that the
-    picture callbacks and the examples use.
+    What every model shares, so that a model's own module holds its
+    networks, its constructor, its `compile()` and its `train_step`:
 
-    `fit()` adds three things to Keras' (see its docstring): in-memory data
-    shuffled anew each epoch from a seed and the epoch number, exact resume
-    with `keras_gen.callbacks.BackupAndRestore`, and an error at the first
-    NaN loss.
+    - **Data checks.** `fit()`, `evaluate()` and `predict()` take Keras'
+      arguments and check the data before a single step runs, so a wrong
+      shape, an integer dtype, a NaN, values outside the model's range
+      (`value_range`) or a bad `batch_size` fail at once with a `ValueError`
+      naming the argument instead of training into NaN losses. In-memory
+      arrays are scanned whole; from a `tf.data.Dataset` or a `PyDataset`,
+      the first batch is.
+    - **`fit()`** adds three things to Keras' (see its docstring): in-memory
+      data shuffled anew each epoch from a seed and the epoch number, exact
+      resume with `keras_gen.callbacks.BackupAndRestore`, and an error at
+      the first NaN loss.
+    - **NumPy helpers**: `encode`, `decode`, `reconstruct`, and
+      `sample_prior` and `generate` from `model.prior`.
+    - **Players**, for the models trained against themselves (the GANs, the
+      adversarial autoencoders): `compile_players()` puts one optimizer per
+      player behind `model.optimizer` (a
+      `keras_gen.optimizers.PlayerOptimizers`, where Keras' trainers find,
+      save and restore their state); `update_metrics()` feeds the
+      history's `keras.metrics.Mean` trackers (`metric_names`); the
+      networks named in `network_names` go into the config, so networks
+      passed to the constructor survive `.keras` save/load; and, through
+      `keras_gen.backend.Model`, a stateful `train_step(data)` written from
+      `keras_gen.backend.minimize()` calls runs on every backend.
+    - Keras-GAN's and the W&B blog's calls: `build_model()` and, for the
+      models with a generator, `train()`.
+
+    Args:
+        metric_names: For a model with its own `train_step`: the history's
+            keys, one `keras.metrics.Mean` each. None keeps Keras' metrics
+            (the models trained by `compile(loss=...)`).
+        **kwargs: Base model arguments such as `name`.
 
     Attributes:
         value_range: `(low, high)` the inputs must lie in, or None for no
             check: `(0, 1)` for the models whose decoder ends in a sigmoid.
+        value_range_reason: Why, for the error message.
+        prior: The `keras_gen.priors.Prior` of the codes `generate()`
+            decodes, or None (the autoencoders).
+        network_names: The constructor arguments that are networks.
+        checks_targets: Whether `fit()`'s `y` is a target shaped like the
+            inputs, checked as such (the autoencoders'); the adversarial
+            models ignore an unconditional `y`.
 
-    Subclasses set `self.input_shape` and build `self.encoder` and
-    `self.decoder` before calling `self.build()`.
+    Subclasses set `self.input_shape` and their networks in `__init__`.
     """
 
     value_range = (0.0, 1.0)
-    # Why the inputs must lie in `value_range`, for the error message.
     value_range_reason = "the decoder ends in a sigmoid"
-    # The distribution of the codes `generate()` decodes, a
-    # `keras_gen.priors.Prior`: N(0, I) for the VAE and the GANs, the chosen
-    # prior for the adversarial autoencoders, None for the autoencoders.
     prior = None
+    network_names = ()
+    checks_targets = True
+    trackers = None
+
+    def __init__(self, metric_names=None, **kwargs):
+        super().__init__(**kwargs)
+        if metric_names is not None:
+            self.trackers = {name: keras.metrics.Mean(name=name) for name in metric_names}
+        # The networks, set by the subclass next, are functional models,
+        # built on creation. (Not `self.build()`: it would lock the model
+        # against the networks the subclass adds.)
+        self.built = True
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    @property
+    def metrics(self):
+        if self.trackers is None:
+            return super().metrics
+        # Only the trackers: otherwise Keras adds an unused `loss` key.
+        return list(self.trackers.values())
 
     def fit(self, x=None, y=None, *args, stop_on_nan=True, **kwargs):
         """Trains the model: `keras.Model.fit()`, resumable exactly.
@@ -238,6 +289,8 @@ class GenerativeModel(backend.Model):
         self._check_batch(y, "y")
 
     def _check_batch(self, x, name):
+        if name == "y" and not self.checks_targets:
+            return
         if is_array_like(x):
             check_data(x, name, self.input_shape)
             if self.value_range is not None:
@@ -290,6 +343,99 @@ class GenerativeModel(backend.Model):
         arguments.update(x=batches, y=None, shuffle=False)
         return batches
 
+    def update_metrics(self, logs):
+        """Adds one step's values to the trackers; returns every tracker's result."""
+        for name, value in logs.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def unpack_batch(self, data):
+        """Returns what the phases receive from a batch: the inputs only."""
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return x
+
+    def compile_players(
+        self, players, run_eagerly=False, steps_per_execution=1, jit_compile="auto"
+    ):
+        """Sets and builds one optimizer per player.
+
+        Each optimizer becomes an attribute of the model (`model.d_optimizer`,
+        ...) and a part of `model.optimizer`.
+
+        Args:
+            players: Dict `{optimizer_name: (optimizer, variables)}`: the
+                optimizer (instance, name, config, or `None` for a new
+                Adam(2e-4, beta_1=0.5)) and the variables it updates.
+            run_eagerly: Whether to run `train_step` eagerly (for debugging).
+            steps_per_execution: Batches per compiled call.
+            jit_compile: Whether to compile with XLA (`"auto"`: Keras decides;
+                True on JAX, False on TensorFlow's CPU and on PyTorch).
+        """
+        optimizers = {}
+        # Made and built in the model's `tf.distribute` strategy, if any, so
+        # that their slots are mirrored like the weights.
+        with backend.distribution_scope(self):
+            for name, (optimizer, _) in players.items():
+                if isinstance(optimizer, keras.optimizers.Optimizer):
+                    backend.check_optimizer(optimizer, self, name)
+                try:
+                    optimizers[name] = (
+                        default_optimizer() if optimizer is None
+                        else keras.optimizers.get(optimizer)
+                    )
+                except ValueError as error:
+                    raise ValueError(
+                        f"`{name}` must be a Keras optimizer, its name or its "
+                        f"config. Received: {name}={optimizer!r} ({error})"
+                    ) from None
+            container = PlayerOptimizers(optimizers)
+        super().compile(
+            optimizer=container,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+        )
+        for name, optimizer in optimizers.items():
+            setattr(self, name, optimizer)
+        # Built now, so `load_model()` finds the slots to restore and no
+        # variable is created inside the compiled step.
+        with backend.distribution_scope(self):
+            container.build(
+                {name: variables for name, (_, variables) in players.items()})
+        self._player_compile_kwargs = {
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+        }
+
+    def get_compile_config(self):
+        if not isinstance(getattr(self, "optimizer", None), PlayerOptimizers):
+            return super().get_compile_config()
+        config = {
+            name: keras.saving.serialize_keras_object(optimizer)
+            for name, optimizer in self.optimizer.optimizers.items()
+        }
+        return {**config, **self._player_compile_kwargs}
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            name: keras.saving.serialize_keras_object(getattr(self, name))
+            for name in self.network_names
+        }
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for name in cls.network_names:
+            if isinstance(config.get(name), dict):
+                # A copy: deserializing consumes the dict it reads.
+                config[name] = keras.saving.deserialize_keras_object(
+                    copy.deepcopy(config[name]), custom_objects=custom_objects
+                )
+        return cls(**config)
+
     def compile_from_config(self, config):
         # Keras skips models that override `compile()`; ours accept the same
         # arguments as `keras.Model.compile()`, so the saved config replays
@@ -298,6 +444,104 @@ class GenerativeModel(backend.Model):
         self.compile(**config)
         if getattr(self, "optimizer", None) is not None and self.built:
             self.optimizer.build(self.trainable_variables)
+
+    def train(
+        self, epochs=None, batch_size=128, save_interval=50, x=None,
+        directory="images", seed=None, verbose="auto", sample_interval=None,
+    ):
+        """Keras-GAN's `train()`: `epochs` iterations of one random batch each.
+
+        For the models with a generator (`model.generator`): the GANs.
+
+        `DCGAN().train(epochs=4000, batch_size=32, save_interval=50)` runs as
+        Keras-GAN's script does: `epochs` counts iterations, not passes over
+        the data; each iteration trains both players on `batch_size` images
+        drawn at random (`keras_gen.data.SampledBatches`); a 5x5 grid of
+        generated images is saved every `save_interval` iterations, iteration
+        0 included, as `directory/generated_images/iteration_NNNNNN.png`
+        (the grid decodes the same 25 noise vectors each time). Without `x`
+        it trains on MNIST's 60,000 training digits scaled to [-1, 1].
+
+        It is one `fit()` of one epoch of `epochs` steps (the same compiled
+        step, the same speed), after `compile()` with the default optimizers
+        (Keras-GAN's Adam(2e-4, beta_1=0.5)) if the model is not compiled.
+
+        Args:
+            epochs: Number of iterations (Keras-GAN's name for them).
+            batch_size: Images per iteration; Keras-GAN's default, 128.
+            save_interval: Save a grid every this many iterations.
+            x: Training images in [-1, 1] of the model's `input_shape`;
+                MNIST by default.
+            directory: Folder of the pictures (Keras-GAN's `images/`).
+            seed: Seed of the batch draws; by default drawn from NumPy's
+                global generator, which `keras.utils.set_random_seed()` seeds.
+            verbose: As in `fit()`; 0 also silences the message saying
+                where the pictures go.
+            sample_interval: Keras-GAN's `gan.py` name for `save_interval`.
+
+        Returns:
+            The `History` of the `fit()` call: one entry per metric, the
+            average over the iterations.
+
+        On the PyTorch backend a Keras model is also a `torch.nn.Module`,
+        whose `train(mode=True)` sets training mode and which Keras calls
+        itself: `train()` and `train(True)`/`train(False)` do that there.
+        """
+        if epochs is None or isinstance(epochs, bool):
+            module_train = getattr(super(), "train", None)  # torch.nn.Module's.
+            if module_train is None:
+                raise TypeError(
+                    "train() needs `epochs`, the number of iterations, as in "
+                    "Keras-GAN: e.g. dcgan.train(epochs=4000, batch_size=32, "
+                    f"save_interval=50). Received: epochs={epochs!r}"
+                )
+            return module_train(True if epochs is None else epochs)
+        if getattr(self, "generator", None) is None:
+            raise TypeError(
+                f"train() is Keras-GAN's loop for the models with a generator; a "
+                f"{type(self).__name__} trains with fit(). Received: epochs={epochs!r}"
+            )
+        iterations = check_positive_int(epochs, "epochs")
+        if sample_interval is not None:
+            save_interval = sample_interval
+        if x is None:
+            x = self._keras_gan_mnist()
+        self._check_batch(x, "x")
+        if not self.compiled:
+            self.compile()
+        if seed is None:
+            seed = int(np.random.randint(2**31 - 1))
+        batches = data.SampledBatches(x, batch_size, iterations, seed=seed)
+        pictures = callbacks.EveryNBatches(
+            callbacks.SampleGrid(
+                num_samples=25, columns=5, value_range=self.value_range,
+                directory=directory,
+                # Flat images are taken as square.
+                image_shape=self.input_shape if len(self.input_shape) > 1 else None,
+            ),
+            every_n_batches=save_interval,
+        )
+        if verbose != 0:
+            print(
+                f"Saving 5x5 grids of generated images every {save_interval} "
+                f"iterations to {os.path.join(directory, pictures.picture.key)}"
+            )
+        return self.fit(batches, epochs=1, callbacks=[pictures], verbose=verbose)
+
+    def _keras_gan_mnist(self):
+        """MNIST's training digits in [-1, 1], flat or as images to fit the model."""
+        layouts = {(784,): "flat", (28, 28, 1): "image"}
+        if self.input_shape not in layouts:
+            raise ValueError(
+                "Without `x`, train() uses MNIST, whose digits have shape "
+                "(784,) or (28, 28, 1); pass your images in [-1, 1] as `x=` "
+                f"for a model of another shape. Received: input_shape="
+                f"{self.input_shape}"
+            )
+        (x_train, _), _ = data.load_dataset(
+            "mnist", layout=layouts[self.input_shape], value_range=(-1.0, 1.0)
+        )
+        return x_train
 
     def encode(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes inputs to latent codes.

@@ -18,11 +18,10 @@ from keras_gen import losses
 from keras_gen import priors
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import (
-    AdversarialModel,
     frozen,
     generator_and_discriminator,
 )
-from keras_gen.models.base import DEFAULT_BATCH_SIZE
+from keras_gen.models.base import DEFAULT_BATCH_SIZE, GenerativeModel
 from keras_gen.models.gan import mlp_generator
 from keras_gen.validation import (
     check_choice,
@@ -152,7 +151,7 @@ def conv_cost_network(image_shape, embedding_dim, ndf):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class EBGAN(AdversarialModel):
+class EBGAN(GenerativeModel):
     """Energy-based GAN: an autoencoder cost network against a generator.
 
     The cost network ("discriminator") is an autoencoder, and the energy of
@@ -249,6 +248,8 @@ class EBGAN(AdversarialModel):
     value_range_reason = "the generator ends in a tanh, so real images share its range"
 
     network_names = ("generator", "discriminator")
+    # An unconditional GAN ignores a `y` given to fit().
+    checks_targets = False
 
     def __init__(
         self,
@@ -283,7 +284,9 @@ class EBGAN(AdversarialModel):
         metric_names = ("d_loss", "g_loss", "real_energy", "fake_energy")
         if pull_away_weight > 0:
             metric_names += ("pull_away",)
-        super().__init__(input_shape, metric_names, seed=seed, **kwargs)
+        super().__init__(metric_names=metric_names, **kwargs)
+        self.input_shape = input_shape
+        self.seed = seed
         self.pull_away_weight = pull_away_weight
         self.architecture = architecture
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
@@ -478,6 +481,8 @@ class EBGAN(AdversarialModel):
     def get_config(self):
         base_config = super().get_config()
         config = {
+            "input_shape": self.input_shape,
+            "seed": self.seed,
             "latent_dim": self.latent_dim,
             "architecture": self.architecture,
             "margin": self.margin,

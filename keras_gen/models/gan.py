@@ -10,11 +10,11 @@ from keras_gen import losses
 from keras_gen import priors
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import (
-    AdversarialModel,
     frozen,
     generator_and_discriminator,
     minimize_if,
 )
+from keras_gen.models.base import GenerativeModel
 from keras_gen.validation import check_positive_int, check_shape, check_units
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_acc", "d_x", "d_g_z1", "d_g_z2")
@@ -153,7 +153,7 @@ def generator_update(model, real_images, loss, keep=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(AdversarialModel):
+class GAN(GenerativeModel):
     """A GAN: a generator against a discriminator, both passed in or built.
 
     By default, the multilayer-perceptron GAN of the lecture notes and
@@ -220,6 +220,8 @@ class GAN(AdversarialModel):
     value_range_reason = "the generator ends in a tanh, so real images share its range"
 
     network_names = ("generator", "discriminator")
+    # An unconditional GAN ignores a `y` given to fit().
+    checks_targets = False
     # The history's keys.
     metric_names = METRIC_NAMES
 
@@ -235,7 +237,9 @@ class GAN(AdversarialModel):
         **kwargs,
     ):
         input_shape = check_shape(input_shape, "input_shape")
-        super().__init__(input_shape, self.metric_names, seed=seed, **kwargs)
+        super().__init__(metric_names=self.metric_names, **kwargs)
+        self.input_shape = input_shape
+        self.seed = seed
         latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.generator_units = check_units(generator_units, "generator_units")
         self.discriminator_units = check_units(
@@ -334,6 +338,8 @@ class GAN(AdversarialModel):
     def get_config(self):
         base_config = super().get_config()
         config = {
+            "input_shape": self.input_shape,
+            "seed": self.seed,
             "latent_dim": self.latent_dim,
             "generator_units": list(self.generator_units),
             "discriminator_units": list(self.discriminator_units),

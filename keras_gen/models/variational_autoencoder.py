@@ -122,10 +122,6 @@ class VariationalAutoencoder(GenerativeModel):
         outputs = keras.layers.Reshape(self.input_shape)(x)
         return keras.Model(z, outputs, name="decoder")
 
-    def build(self, input_shape=None):
-        # The encoder and decoder are functional models, built on creation.
-        self.built = True
-
     def call(self, inputs, training=False):
         z_mean, z_log_var, z = self.encoder(inputs, training=training)
         # The KL term reaches `compute_loss()` through `self.losses`, which
