@@ -1,21 +1,25 @@
-"""The MLP GAN of the lecture notes and Keras-GAN, on MNIST.
+"""The GANs of the lecture notes and Keras-GAN, on MNIST.
 
 A generator maps 100 Gaussian numbers to a 28x28 digit in [-1, 1]; a
 discriminator tells real digits from generated ones. Each batch runs one
-discriminator update and one generator update (the non-saturating loss),
-with the other player frozen, in one compiled step.
+discriminator update and one generator update, with the other player
+frozen, in one compiled step. `--model` picks the game: `gan` (the lecture
+notes' MLPs, the non-saturating loss), `lsgan` (least squares), `bgan`
+(boundary seeking), `wgan` (a clipped critic) or `wgan_gp` (a gradient
+penalty); the last two update the generator on every `--n_critic`-th batch.
 
     python examples/gan.py                       # 16 epochs, about 30,000 steps
-    python examples/gan.py --epochs 1 --train_samples 2000 --no-wandb  # quick
+    python examples/gan.py --model wgan_gp --epochs 1 --train_samples 2000 --no-wandb
 
 Defaults follow Keras-GAN's `gan.py`: 30,000 iterations of batch 32 are
 16 epochs of MNIST's 60,000 digits (1875 steps each), Adam(2e-4, 0.5) for
-both players, and a picture of generated digits every `--gen_interval`
+both players (RMSprop(5e-5) for the Wasserstein GANs), and a picture of
+generated digits every `--gen_interval`
 epochs (Keras-GAN's `sample_interval=200` iterations is about a ninth of an
 epoch; pictures here come per epoch).
 
 Each run logs to Weights & Biases (offline unless you are logged in; see
-README): per-epoch `d_loss`, `g_loss`, `d_acc`, `d_x`, `d_g_z1`, `d_g_z2`,
+README): the model's per-epoch metrics (`d_loss`, `g_loss`, ...),
 generated digits, loss curves and the model. The pictures are PNG
 files under `--out/pictures` too, with or without W&B.
 """
@@ -23,6 +27,10 @@ files under `--out/pictures` too, with or without W&B.
 import os
 
 import keras_gen
+
+MODELS = {"gan": "GAN", "lsgan": "LSGAN", "bgan": "BGAN", "wgan": "WGAN",
+          "wgan_gp": "WGANGP"}
+WASSERSTEIN = ("wgan", "wgan_gp")
 from keras_gen import callbacks
 from keras_gen import console
 from keras_gen import files
@@ -31,10 +39,17 @@ from keras_gen import tracking
 
 def parse_args():
     parser = console.training_parser(
-        "Train the MLP GAN of Keras-GAN on MNIST or Fashion-MNIST.",
+        "Train a GAN of Keras-GAN on MNIST or Fashion-MNIST.",
         epochs=16, batch_size=32, out="out/gan",
     )
-    console.add_gan_arguments(parser)  # --latent_dim, --gen_interval, rates
+    parser.add_argument("--model", default="gan", choices=sorted(MODELS),
+                        help="Which GAN: its losses, networks and optimizers.")
+    console.add_gan_arguments(  # --latent_dim, --gen_interval, rates
+        parser, d_learning_rate=None, g_learning_rate=None,
+        rate_help="learning rate; None: Keras-GAN's, Adam(2e-4, beta_1=0.5), "
+                  "RMSprop(5e-5) for wgan and wgan_gp")
+    parser.add_argument("--n_critic", type=int, default=5,
+                        help="wgan, wgan_gp: critic updates per generator update.")
     parser.add_argument("--quality_samples", type=int, default=2000,
                         help="Samples scored every gen_interval epochs (FCD, "
                              "class coverage...); 0 to skip.")
@@ -45,7 +60,7 @@ def main():
     args = parse_args()  # `--help` answers here, before the backend loads.
     keras = console.import_keras()  # Without TensorFlow's start-up banners.
     # `args` come back from the run's config: a sweep's values win over flags.
-    run, args = tracking.start_run(args, job_type="gan")
+    run, args = tracking.start_run(args, job_type=args.model)
     keras.utils.set_random_seed(args.seed)
     # Checked now, not at the save. Killed? The same command resumes.
     files.check_writable(args.out, "--out")
@@ -58,14 +73,17 @@ def main():
     x_train = x_train[: args.train_samples]
 
     with console.distribution(args.distribute):  # Made on every device (--distribute).
-        gan = keras_gen.GAN(
-            input_shape=(28, 28, 1), latent_dim=args.latent_dim, seed=args.seed
-        )
+        extra = {"n_critic": args.n_critic} if args.model in WASSERSTEIN else {}
+        gan = getattr(keras_gen, MODELS[args.model])(
+            input_shape=(28, 28, 1), latent_dim=args.latent_dim, seed=args.seed,
+            **extra)
         # One optimizer per player; the losses are built in.
-        gan.compile(
-            d_optimizer=keras.optimizers.Adam(args.d_learning_rate, beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(args.g_learning_rate, beta_1=0.5),
-        )
+        if args.model in WASSERSTEIN:
+            make, rate = keras.optimizers.RMSprop, 5e-5
+        else:
+            make, rate = (lambda lr: keras.optimizers.Adam(lr, beta_1=0.5)), 2e-4
+        gan.compile(d_optimizer=make(args.d_learning_rate or rate),
+                    g_optimizer=make(args.g_learning_rate or rate))
     gan.generator.summary()
     gan.discriminator.summary()
 
@@ -101,7 +119,7 @@ def main():
         ],
     )
 
-    model_path = os.path.join(args.out, "gan.keras")
+    model_path = os.path.join(args.out, f"{args.model}.keras")
     saved = tracking.save_model(gan, model_path, run)
     backup.delete()  # Saved: the backup has done its job.
     tracking.print_saved(saved, pictures, run)

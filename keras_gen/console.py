@@ -89,16 +89,19 @@ def training_parser(description, epochs, batch_size, out, out_help=None):
     return parser
 
 
-def add_gan_arguments(parser, d_learning_rate=2e-4, g_learning_rate=2e-4):
+def add_gan_arguments(parser, d_learning_rate=2e-4, g_learning_rate=2e-4,
+                      rate_help="Adam learning rate (beta_1 0.5)"):
     """Adds the flags the GAN examples share to `parser`.
 
-    `--latent_dim`, `--gen_interval` and each player's Adam learning rate
-    (`--d_learning_rate`, `--g_learning_rate`; beta_1 0.5, as Keras-GAN).
+    `--latent_dim`, `--gen_interval` and each player's learning rate
+    (`--d_learning_rate`, `--g_learning_rate`; Adam with beta_1 0.5, as
+    Keras-GAN, unless `rate_help` says otherwise).
 
     Args:
         parser: A parser from `training_parser()`.
         d_learning_rate: Default of `--d_learning_rate`.
         g_learning_rate: Default of `--g_learning_rate`.
+        rate_help: What the rates are, for `--help`.
 
     Returns:
         `parser`.
@@ -108,9 +111,9 @@ def add_gan_arguments(parser, d_learning_rate=2e-4, g_learning_rate=2e-4):
     parser.add_argument("--gen_interval", type=int, default=1,
                         help="Draw generated images every N epochs.")
     parser.add_argument("--d_learning_rate", type=float, default=d_learning_rate,
-                        help="Discriminator's Adam learning rate (beta_1 0.5).")
+                        help=f"Discriminator's {rate_help}.")
     parser.add_argument("--g_learning_rate", type=float, default=g_learning_rate,
-                        help="Generator's Adam learning rate (beta_1 0.5).")
+                        help=f"Generator's {rate_help}.")
     return parser
 
 
