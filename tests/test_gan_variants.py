@@ -95,41 +95,44 @@ def test_fit_updates_both_players_and_logs_its_keys(name):
 # The losses each phase minimizes, against NumPy.
 
 
-def test_lsgan_losses_match_numpy():
-    model = make_model("lsgan")
+def run_both_phases_with_numpy_scores(name):
+    """Runs each phase of a fresh model, with NumPy's scores of what it scored.
+
+    Returns:
+        `(d_logs, real_scores, fake_scores, g_logs, generator_fake_scores)`:
+        the discriminator phase's logs and the discriminator's scores of the
+        real batch and of its fakes (from before its update), then the
+        generator phase's logs and the updated discriminator's scores of the
+        generator's fakes (the generator in training mode).
+    """
+    model = make_model(name)
     real = batch_for(model, size=32)
     z1, z2 = upcoming_noise(model, 32, num_draws=2)
     fake = numpy_forward(model.generator, z1, training=False)
     real_scores = numpy_forward(model.discriminator, real)[:, 0]
     fake_scores = numpy_forward(model.discriminator, fake)[:, 0]
-    logs = model.discriminator_step(real)
-    expected = 0.5 * (np.mean((real_scores - 1) ** 2) + np.mean(fake_scores**2))
-    np.testing.assert_allclose(float(logs["d_loss"]), expected, rtol=1e-5)
-    np.testing.assert_allclose(float(logs["d_x"]), real_scores.mean(), rtol=1e-5)
-
+    d_logs = model.discriminator_step(real)
     fake = numpy_forward(model.generator, z2, training=True)
-    fake_scores = numpy_forward(model.discriminator, fake)[:, 0]
-    logs = model.generator_step(real)
-    np.testing.assert_allclose(float(logs["g_loss"]), np.mean((fake_scores - 1) ** 2),
+    g_scores = numpy_forward(model.discriminator, fake)[:, 0]
+    g_logs = model.generator_step(real)
+    return d_logs, real_scores, fake_scores, g_logs, g_scores
+
+
+def test_lsgan_losses_match_numpy():
+    d_logs, real, fake, g_logs, g_scores = run_both_phases_with_numpy_scores("lsgan")
+    expected = 0.5 * (np.mean((real - 1) ** 2) + np.mean(fake**2))
+    np.testing.assert_allclose(float(d_logs["d_loss"]), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(d_logs["d_x"]), real.mean(), rtol=1e-5)
+    np.testing.assert_allclose(float(g_logs["g_loss"]), np.mean((g_scores - 1) ** 2),
                                rtol=1e-5)
 
 
 def test_bgan_generator_loss_matches_keras_gans_boundary_loss():
-    model = make_model("bgan")
-    real = batch_for(model, size=32)
-    z1, z2 = upcoming_noise(model, 32, num_draws=2)
-    fake = numpy_forward(model.generator, z1, training=False)
-    real_scores = numpy_forward(model.discriminator, real)[:, 0]
-    fake_scores = numpy_forward(model.discriminator, fake)[:, 0]
-    logs = model.discriminator_step(real)
-    d_loss = 0.5 * (-np.log(real_scores).mean() - np.log(1 - fake_scores).mean())
-    np.testing.assert_allclose(float(logs["d_loss"]), d_loss, rtol=1e-5)
-
-    fake = numpy_forward(model.generator, z2, training=True)
-    p = numpy_forward(model.discriminator, fake)[:, 0]
-    logs = model.generator_step(real)
+    d_logs, real, fake, g_logs, p = run_both_phases_with_numpy_scores("bgan")
+    d_loss = 0.5 * (-np.log(real).mean() - np.log(1 - fake).mean())
+    np.testing.assert_allclose(float(d_logs["d_loss"]), d_loss, rtol=1e-5)
     expected = 0.5 * np.mean((np.log(p) - np.log(1 - p)) ** 2)
-    np.testing.assert_allclose(float(logs["g_loss"]), expected, rtol=1e-4)
+    np.testing.assert_allclose(float(g_logs["g_loss"]), expected, rtol=1e-4)
 
 
 def linear_critic(input_shape, w):

@@ -185,8 +185,9 @@ class GAN(GenerativeModel):
     update that uses them).
 
     The game's two losses are the methods `discriminator_loss(real_scores,
-    fake_scores)` and `generator_loss(fake_scores)`: a variant with other
-    losses overrides those two (`LSGAN`, `BGAN`).
+    fake_scores)` and `generator_loss(fake_scores)`, and the default networks
+    come from `build_generator()` and `build_discriminator()`: a variant
+    with other losses or networks overrides those (`LSGAN`, `BGAN`).
 
     `model.generator`, `model.discriminator` and `model.combined` (noise ->
     generator -> discriminator, sharing their layers) are there as in
@@ -246,10 +247,18 @@ class GAN(GenerativeModel):
             discriminator_units, "discriminator_units"
         )
         if generator is None:
-            generator = mlp_generator(latent_dim, self.generator_units, input_shape)
+            generator = self.build_generator(latent_dim, input_shape)
         if discriminator is None:
-            discriminator = mlp_discriminator(input_shape, self.discriminator_units)
+            discriminator = self.build_discriminator(input_shape)
         add_generator_and_discriminator(self, latent_dim, generator, discriminator, seed)
+
+    def build_generator(self, latent_dim, image_shape):
+        """The default generator: `mlp_generator(latent_dim, generator_units, image_shape)`."""
+        return mlp_generator(latent_dim, self.generator_units, image_shape)
+
+    def build_discriminator(self, image_shape):
+        """The default discriminator: `mlp_discriminator(image_shape, discriminator_units)`."""
+        return mlp_discriminator(image_shape, self.discriminator_units)
 
     def call(self, inputs, training=False):
         return self.discriminator(inputs, training=training)

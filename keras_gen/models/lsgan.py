@@ -4,7 +4,6 @@ import keras
 
 from keras_gen import losses
 from keras_gen.models.gan import GAN, mlp_discriminator, mlp_generator
-from keras_gen.validation import check_positive_int, check_shape, check_units
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -49,29 +48,18 @@ class LSGAN(GAN):
         **kwargs: Base model arguments such as `name`.
     """
 
-    def __init__(
-        self,
-        input_shape=(784,),
-        latent_dim=100,
-        generator=None,
-        discriminator=None,
-        generator_units=(256, 512, 1024),
-        discriminator_units=(512, 256),
-        seed=None,
-        **kwargs,
-    ):
-        shape = check_shape(input_shape, "input_shape")
-        if generator is None:
-            generator = mlp_generator(
-                check_positive_int(latent_dim, "latent_dim"),
-                check_units(generator_units, "generator_units"), shape,
-                batch_norm_first=True)
-        if discriminator is None:
-            discriminator = mlp_discriminator(
-                shape, check_units(discriminator_units, "discriminator_units"),
-                activation=None)
-        super().__init__(shape, latent_dim, generator, discriminator,
-                         generator_units, discriminator_units, seed, **kwargs)
+    def __init__(self, input_shape=(784,), *args, generator_units=(256, 512, 1024),
+                 **kwargs):
+        super().__init__(input_shape, *args, generator_units=generator_units, **kwargs)
+
+    def build_generator(self, latent_dim, image_shape):
+        """Keras-GAN's: BatchNorm after every hidden layer, the first included."""
+        return mlp_generator(latent_dim, self.generator_units, image_shape,
+                             batch_norm_first=True)
+
+    def build_discriminator(self, image_shape):
+        """Keras-GAN's: a raw score, no sigmoid."""
+        return mlp_discriminator(image_shape, self.discriminator_units, activation=None)
 
     def discriminator_loss(self, real_scores, fake_scores):
         """`0.5 * (mean((D(x) - 1)^2) + mean(D(G(z))^2))`."""

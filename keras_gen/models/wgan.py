@@ -9,7 +9,13 @@ from keras_gen.models.dcgan import (
     keras_gan_discriminator,
     keras_gan_generator,
 )
-from keras_gen.models.gan import GAN, discriminator_update, generator_update
+from keras_gen.models.adversarial import generator_and_discriminator
+from keras_gen.models.base import GenerativeModel
+from keras_gen.models.gan import (
+    add_generator_and_discriminator,
+    discriminator_update,
+    generator_update,
+)
 from keras_gen.validation import check_positive_float, check_positive_int
 
 # Keras-GAN's WGAN scripts: RMSprop(lr=0.00005) for both players.
@@ -23,22 +29,6 @@ def keras_gan_critic(image_shape):
     return critic
 
 
-def wasserstein_networks(latent_dim, image_shape, generator=None, critic=None):
-    """Keras-GAN's WGAN and WGAN-GP networks, for the ones not given.
-
-    The generator is `keras_gan_generator` with 4x4 kernels (tanh output),
-    the critic `keras_gan_critic`.
-
-    Returns:
-        `(generator, critic)`.
-    """
-    if generator is None:
-        generator = keras_gan_generator(latent_dim, image_shape, kernel_size=4)
-    if critic is None:
-        critic = keras_gan_critic(image_shape)
-    return generator, critic
-
-
 def critic_updates_done(model):
     """Whether the generator's turn has come: `n_critic` critic updates since its last.
 
@@ -49,17 +39,8 @@ def critic_updates_done(model):
     return ops.equal(ops.mod(model.d_optimizer.iterations, model.n_critic), 0)
 
 
-def rmsprop_defaults(d_optimizer, g_optimizer):
-    """Keras-GAN's RMSprop(5e-5) for each player not given."""
-    if d_optimizer is None:
-        d_optimizer = keras.optimizers.RMSprop(DEFAULT_LEARNING_RATE)
-    if g_optimizer is None:
-        g_optimizer = keras.optimizers.RMSprop(DEFAULT_LEARNING_RATE)
-    return d_optimizer, g_optimizer
-
-
 @keras.saving.register_keras_serializable(package="keras_gen")
-class WGAN(GAN):
+class WGAN(GenerativeModel):
     """A Wasserstein GAN: a critic without sigmoid, its weights clipped.
 
     The critic (`model.critic`, the same network as `model.discriminator`)
@@ -104,7 +85,8 @@ class WGAN(GAN):
         input_shape: `(height, width, channels)` of one image.
         latent_dim: Size of the noise vector.
         n_critic: Critic updates per generator update, >= 1.
-        clip_value: The bound of the critic's weights, > 0.
+        clip_value: The bound of the critic's weights, > 0, or None for no
+            clipping.
         generator: Optional `keras.Model`, `(latent_dim,) -> input_shape`.
         discriminator: Optional critic, `input_shape -> (1,)` scores (no
             sigmoid).
@@ -112,6 +94,11 @@ class WGAN(GAN):
         **kwargs: Base model arguments such as `name`.
     """
 
+    # Real images share the range of the generator's tanh output.
+    value_range = (-1.0, 1.0)
+    value_range_reason = "the generator ends in a tanh, so real images share its range"
+    network_names = ("generator", "discriminator")
+    checks_targets = False  # An unconditional GAN ignores `y`.
     metric_names = ("d_loss", "g_loss")
 
     def __init__(
@@ -126,19 +113,31 @@ class WGAN(GAN):
         **kwargs,
     ):
         input_shape = check_image_shape(input_shape, "keras_gan")
+        super().__init__(metric_names=self.metric_names, **kwargs)
+        self.input_shape = input_shape
+        self.seed = seed
         latent_dim = check_positive_int(latent_dim, "latent_dim")
         self.n_critic = check_positive_int(n_critic, "n_critic")
-        self.clip_value = check_positive_float(clip_value, "clip_value")
-        generator, discriminator = wasserstein_networks(
-            latent_dim, input_shape, generator, discriminator)
-        super().__init__(input_shape=input_shape, latent_dim=latent_dim,
-                         generator=generator, discriminator=discriminator,
-                         seed=seed, **kwargs)
+        self.clip_value = (
+            None if clip_value is None else check_positive_float(clip_value, "clip_value"))
+        if generator is None:
+            generator = keras_gan_generator(latent_dim, input_shape, kernel_size=4)
+        if discriminator is None:
+            discriminator = keras_gan_critic(input_shape)
+        add_generator_and_discriminator(self, latent_dim, generator, discriminator, seed)
 
     @property
     def critic(self):
         """The critic, Keras-GAN's name for `model.discriminator`."""
         return self.discriminator
+
+    @property
+    def decoder(self):
+        """The generator: what `decode`, `generate` and the callbacks run."""
+        return self.generator
+
+    def call(self, inputs, training=False):
+        return self.discriminator(inputs, training=training)
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures training. The losses are built in: pass optimizers.
@@ -150,7 +149,18 @@ class WGAN(GAN):
             **kwargs: `run_eagerly`, `steps_per_execution` or `jit_compile`,
                 as in `keras.Model.compile()`.
         """
-        super().compile(*rmsprop_defaults(d_optimizer, g_optimizer), **kwargs)
+        if d_optimizer is None:
+            d_optimizer = keras.optimizers.RMSprop(DEFAULT_LEARNING_RATE)
+        if g_optimizer is None:
+            g_optimizer = keras.optimizers.RMSprop(DEFAULT_LEARNING_RATE)
+        self.compile_players(
+            generator_and_discriminator(self, d_optimizer, g_optimizer), **kwargs)
+
+    def train_step(self, data):
+        real_images = self.unpack_batch(data)
+        logs = self.discriminator_step(real_images)  # The critic, every batch.
+        logs.update(self.generator_step(real_images))  # Kept every n_critic-th.
+        return self.update_metrics(logs)
 
     def discriminator_loss(self, real_scores, fake_scores):
         """`mean(D(G(z))) - mean(D(x))`."""
@@ -167,9 +177,15 @@ class WGAN(GAN):
             Dict of the step's `d_loss`.
         """
         d_loss, _, _ = discriminator_update(self, real_images, self.discriminator_loss)
+        self.clip_critic()
+        return {"d_loss": d_loss}
+
+    def clip_critic(self):
+        """Clips the critic's trainable weights to `[-clip_value, clip_value]`."""
+        if self.clip_value is None:
+            return
         for variable in self.discriminator.trainable_variables:
             variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))
-        return {"d_loss": d_loss}
 
     def generator_step(self, real_images):
         """Updates the generator, kept when `n_critic` critic updates are done.
@@ -193,7 +209,12 @@ class WGAN(GAN):
         })
 
     def get_config(self):
-        config = super().get_config()
-        # The MLP's layer sizes do not apply to the convolutional networks.
-        del config["generator_units"], config["discriminator_units"]
-        return {**config, "n_critic": self.n_critic, "clip_value": self.clip_value}
+        base_config = super().get_config()
+        config = {
+            "input_shape": self.input_shape,
+            "seed": self.seed,
+            "latent_dim": self.latent_dim,
+            "n_critic": self.n_critic,
+            "clip_value": self.clip_value,
+        }
+        return {**base_config, **config}

@@ -5,14 +5,12 @@ from keras import ops
 
 from keras_gen import backend
 from keras_gen import losses
-from keras_gen.models.dcgan import check_image_shape
-from keras_gen.models.gan import GAN, generator_update
-from keras_gen.models.wgan import critic_updates_done, rmsprop_defaults, wasserstein_networks
-from keras_gen.validation import check_non_negative_float, check_positive_int
+from keras_gen.models.wgan import WGAN
+from keras_gen.validation import check_non_negative_float
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class WGANGP(GAN):
+class WGANGP(WGAN):
     """A Wasserstein GAN whose critic is kept Lipschitz by a gradient penalty.
 
     The critic minimizes
@@ -52,6 +50,8 @@ class WGANGP(GAN):
         generator: Optional `keras.Model`, `(latent_dim,) -> input_shape`.
         discriminator: Optional critic, `input_shape -> (1,)` scores (no
             sigmoid).
+        clip_value: Optional weight clipping of the critic on top of the
+            penalty, as in `WGAN`; None (the default) for none.
         seed: Optional integer seed of the training noise and of `α`.
         **kwargs: Base model arguments such as `name`.
     """
@@ -64,42 +64,16 @@ class WGANGP(GAN):
         latent_dim=100,
         n_critic=5,
         gradient_penalty_weight=10.0,
+        clip_value=None,
         generator=None,
         discriminator=None,
         seed=None,
         **kwargs,
     ):
-        input_shape = check_image_shape(input_shape, "keras_gan")
-        latent_dim = check_positive_int(latent_dim, "latent_dim")
-        self.n_critic = check_positive_int(n_critic, "n_critic")
         self.gradient_penalty_weight = check_non_negative_float(
             gradient_penalty_weight, "gradient_penalty_weight")
-        generator, discriminator = wasserstein_networks(
-            latent_dim, input_shape, generator, discriminator)
-        super().__init__(input_shape=input_shape, latent_dim=latent_dim,
-                         generator=generator, discriminator=discriminator,
-                         seed=seed, **kwargs)
-
-    @property
-    def critic(self):
-        """The critic, Keras-GAN's name for `model.discriminator`."""
-        return self.discriminator
-
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Configures training. The losses are built in: pass optimizers.
-
-        Args:
-            d_optimizer: Optimizer (instance, name or config) of the critic.
-                Defaults to a new RMSprop(5e-5), Keras-GAN's.
-            g_optimizer: Optimizer of the generator, same default.
-            **kwargs: `run_eagerly`, `steps_per_execution` or `jit_compile`,
-                as in `keras.Model.compile()`.
-        """
-        super().compile(*rmsprop_defaults(d_optimizer, g_optimizer), **kwargs)
-
-    def generator_loss(self, fake_scores):
-        """`-mean(D(G(z)))`."""
-        return losses.wasserstein_generator_loss(fake_scores)
+        super().__init__(input_shape, latent_dim, n_critic, clip_value, generator,
+                         discriminator, seed, **kwargs)
 
     def discriminator_step(self, real_images):
         """Updates the critic on the Wasserstein loss plus the gradient penalty.
@@ -121,17 +95,8 @@ class WGANGP(GAN):
 
         d_loss, penalty = backend.minimize(
             loss, self.discriminator.trainable_variables, self.d_optimizer)
+        self.clip_critic()  # Only with a `clip_value` (none by default).
         return {"d_loss": d_loss, "gradient_penalty": penalty}
-
-    def generator_step(self, real_images):
-        """Updates the generator, kept when `n_critic` critic updates are done.
-
-        Returns:
-            Dict of the step's `g_loss`.
-        """
-        g_loss, _ = generator_update(self, real_images, self.generator_loss,
-                                     keep=critic_updates_done(self))
-        return {"g_loss": g_loss}
 
     def test_step(self, data):
         # The three terms, the critic in inference mode, no update.
@@ -150,8 +115,6 @@ class WGANGP(GAN):
         })
 
     def get_config(self):
-        config = super().get_config()
-        # The MLP's layer sizes do not apply to the convolutional networks.
-        del config["generator_units"], config["discriminator_units"]
-        return {**config, "n_critic": self.n_critic,
-                "gradient_penalty_weight": self.gradient_penalty_weight}
+        base_config = super().get_config()
+        config = {"gradient_penalty_weight": self.gradient_penalty_weight}
+        return {**base_config, **config}
