@@ -16,6 +16,10 @@ for the shortened runs a 2-core CPU can afford):
 | vae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | latent 2, hidden 512, BCE |
 | gan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | latent 100 |
 | dcgan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN 28x28 |
+| lsgan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs (256-512-1024), least squares |
+| bgan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs, boundary-seeking G loss |
+| wgan | MNIST, Fashion | 10 | 64 | RMSprop 5e-5 | Keras-GAN's conv nets, n_critic 5, clip 0.01 |
+| wgan_gp | MNIST, Fashion | 10 | 64 | RMSprop 5e-5 | as wgan, gradient penalty 10, no clipping |
 | ebgan | MNIST | 30 | 64 | Adam 1e-3 cost, 2e-4 generator | MLP, margin 0.5, pull-away 0.1 |
 | aae | MNIST | 20 | 100 | Adam 6e-4 / 8e-4 / 8e-4 | latent 2, Gaussian prior std 5 |
 | aae_supervised | MNIST | 20 | 100 | as aae | labels to the decoder |
@@ -113,6 +117,31 @@ SPECS = {
         "build": lambda seed: keras_gen.DCGAN(
             input_shape=(28, 28, 1), latent_dim=100, seed=seed
         ),
+        "compile": lambda model, steps: model.compile(),
+    },
+    # Keras-GAN's variants, with its defaults (networks, optimizers).
+    "lsgan": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 30, "batch_size": 64,
+        "layout": "flat", "value_range": (-1.0, 1.0),
+        "build": lambda seed: keras_gen.LSGAN(latent_dim=100, seed=seed),
+        "compile": lambda model, steps: model.compile(),
+    },
+    "bgan": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 30, "batch_size": 64,
+        "layout": "flat", "value_range": (-1.0, 1.0),
+        "build": lambda seed: keras_gen.BGAN(latent_dim=100, seed=seed),
+        "compile": lambda model, steps: model.compile(),
+    },
+    "wgan": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 10, "batch_size": 64,
+        "layout": "image", "value_range": (-1.0, 1.0),
+        "build": lambda seed: keras_gen.WGAN(latent_dim=100, seed=seed),
+        "compile": lambda model, steps: model.compile(),
+    },
+    "wgan_gp": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 10, "batch_size": 64,
+        "layout": "image", "value_range": (-1.0, 1.0),
+        "build": lambda seed: keras_gen.WGANGP(latent_dim=100, seed=seed),
         "compile": lambda model, steps: model.compile(),
     },
     "ebgan": {
