@@ -291,7 +291,7 @@ def bench_model(name, dataset, args):
         "train_examples": len(x_train),
     }
     start = time.perf_counter()
-    if hasattr(model, "generate"):
+    if evaluation.can_generate(model):
         row.update(rounded(evaluation.generator_quality(
             model, dataset, num_samples=args.num_samples,
             value_range=spec["value_range"], seed=args.seed,

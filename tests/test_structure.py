@@ -75,3 +75,15 @@ def test_the_docs_example_of_a_new_model_trains_and_saves(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "hinge.keras")
     assert type(loaded) is HingeGAN
     np.testing.assert_array_equal(loaded.generate(4, seed=0), model.generate(4, seed=0))
+
+
+def test_a_model_without_a_prior_says_why_it_cannot_generate():
+    from keras_gen import evaluation
+
+    autoencoder = keras_gen.Autoencoder(input_shape=(4,), latent_space=2, intermediate_dim=3)
+    with pytest.raises(NotImplementedError, match="Autoencoder has no prior"):
+        autoencoder.generate(2)
+    assert not evaluation.can_generate(autoencoder)
+    gan = keras_gen.GAN(input_shape=(4,), latent_dim=2, generator_units=(3,),
+                        discriminator_units=(3,))
+    assert evaluation.can_generate(gan) and gan.generate(3, seed=0).shape == (3, 4)

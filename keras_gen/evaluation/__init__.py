@@ -26,6 +26,7 @@ from keras_gen.evaluation.classifiers import (
     to_unit_range,
 )
 from keras_gen.evaluation.metrics import (
+    can_generate,
     class_coverage,
     classification_error,
     classifier_score,
@@ -46,6 +47,7 @@ from keras_gen.evaluation.metrics import (
 __all__ = [
     "ReferenceClassifier",
     "SampleQuality",
+    "can_generate",
     "build_classifier",
     "class_coverage",
     "classification_error",

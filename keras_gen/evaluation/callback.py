@@ -100,7 +100,7 @@ class SampleQuality(keras.callbacks.Callback):
         self._value_range = None
 
     def set_model(self, model):
-        if not callable(getattr(model, "generate", None)):
+        if not metrics.can_generate(model):
             raise ValueError(
                 "SampleQuality needs a model with a `generate(num_samples, "
                 "seed)` method, like the VAE and the GANs. Received a "

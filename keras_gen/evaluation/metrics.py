@@ -402,6 +402,17 @@ def sample_quality(
     return _quality(features, probabilities, real_features, k)
 
 
+def can_generate(model):
+    """Whether `model` has a `generate(num_samples, seed)` that samples a prior.
+
+    Any object with such a method, except a keras-gen model without a prior
+    (the autoencoders, whose inherited `generate()` says why it cannot).
+    """
+    if not callable(getattr(model, "generate", None)):
+        return False
+    return getattr(model, "prior", True) is not None
+
+
 def generator_quality(
     model,
     dataset="mnist",
@@ -431,7 +442,7 @@ def generator_quality(
         The dict of `sample_quality()`.
     """
     num_samples = check_positive_int(num_samples, "num_samples")
-    if not callable(getattr(model, "generate", None)):
+    if not can_generate(model):
         raise ValueError(
             "`model` must have a `generate(num_samples, seed)` method, like "
             f"the VAE and the GANs. Received: a {type(model).__name__}"
