@@ -65,7 +65,9 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import subprocess
+import sys
 import time
 
 import keras
@@ -436,7 +438,8 @@ def main():
         jobs += [(bench_model, (name, d, args)) for d in SPECS[name]["datasets"]
                  if args.dataset in (None, d)]
     for bench, bench_args in jobs:
-        row = {**bench(*bench_args), **environment(args)}
+        row = {**bench(*bench_args), **environment(args),
+               "command": shlex.join(["python", "bench/quality.py", *sys.argv[1:]])}
         print(json.dumps(row), flush=True)
         if args.output:
             with open(args.output, "a") as file:
