@@ -483,6 +483,7 @@ SELECTIONS = {
     # update (second-order gradients), the n_critic rhythm, clipping, resume.
     "test_gan_variants.py": (
         "(bit_identical and fit) or closed_form or n_critic or clipped or rhythm "
+        "or backup_and_restore "
         "or match_numpy or critics_means or boundary_loss"
     ),
 }
