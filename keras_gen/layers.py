@@ -153,7 +153,9 @@ class LatentSampler(SeededLayer):
 
     Its seed generator state is saved with the model (see `SeededLayer`), so
     a reloaded model draws the same noise as the original would have and
-    training resumes exactly.
+    training resumes exactly. The models draw their codes from `model.prior`
+    with this layer's `seed_generator` (`GenerativeModel.sample_prior_codes`);
+    for N(0, I), `sample()` gives the very same numbers.
 
     Args:
         latent_dim: Size of one noise vector.

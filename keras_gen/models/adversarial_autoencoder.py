@@ -440,10 +440,6 @@ class AdversarialAutoencoder(GenerativeModel):
         )
         return {"g_loss": g_loss}
 
-    def sample_prior_codes(self, num_samples):
-        """Draws what the discriminator learns as real: prior samples of `z`."""
-        return self.prior.sample(num_samples, seed=self.latent_sampler.seed_generator)
-
     def test_step(self, data):
         # The same quantities as in training, in inference mode, no update.
         return self.update_metrics(self.test_logs(self.unpack_batch(data)))

@@ -589,6 +589,24 @@ class GenerativeModel(backend.Model):
         """
         return self.decode(self.encode(x, batch_size), batch_size)
 
+    def sample_prior_codes(self, num_samples):
+        """Draws `num_samples` codes of `model.prior` inside a training step.
+
+        The one seeded source of a model's training noise: `model.prior`,
+        drawn with the seed generator of `model.latent_sampler`, whose state
+        is saved with the model (so a resumed run draws what the
+        uninterrupted one would) and under `tf.distribute` gives each replica
+        its own rows. The GANs' noise `z`, the adversarial autoencoders'
+        prior samples.
+
+        Args:
+            num_samples: A Python int or a scalar tensor.
+
+        Returns:
+            A float32 tensor of shape `(num_samples, latent_dim)`.
+        """
+        return self.prior.sample(num_samples, seed=self.latent_sampler.seed_generator)
+
     def sample_prior(self, num_samples, seed=None):
         """Draws latent codes from the model's prior (`model.prior`), with NumPy.
 

@@ -370,7 +370,7 @@ class EBGAN(GenerativeModel):
             Dict of the step's `d_loss`, `real_energy` and `fake_energy`.
         """
         real_images = ops.convert_to_tensor(real_images)
-        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+        noise = self.sample_prior_codes(ops.shape(real_images)[0])
         fake_images = ops.stop_gradient(self.generator(noise, training=False))
 
         def loss():
@@ -399,7 +399,7 @@ class EBGAN(GenerativeModel):
         Returns:
             Dict of the step's `g_loss` (and `pull_away` when it is used).
         """
-        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+        noise = self.sample_prior_codes(ops.shape(real_images)[0])
 
         def loss():
             outputs = frozen(self.discriminator, self.generator(noise, training=True))
@@ -426,8 +426,8 @@ class EBGAN(GenerativeModel):
         # The same quantities as in training, in inference mode, no update.
         real_images = self.unpack_batch(data)
         batch_size = ops.shape(real_images)[0]
-        noise_1 = self.latent_sampler.sample(batch_size)
-        noise_2 = self.latent_sampler.sample(batch_size)
+        noise_1 = self.sample_prior_codes(batch_size)
+        noise_2 = self.sample_prior_codes(batch_size)
         real_energy = self.discriminator(real_images, training=False)["energy"]
         fake_energy = self.combined(noise_1, training=False)
         fake_outputs = self.discriminator(

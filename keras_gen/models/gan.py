@@ -105,7 +105,7 @@ def discriminator_update(model, real_images, loss):
         `(d_loss, real_scores, fake_scores)`, the scores from before the update.
     """
     real_images = ops.convert_to_tensor(real_images)
-    noise = model.latent_sampler.sample(ops.shape(real_images)[0])
+    noise = model.sample_prior_codes(ops.shape(real_images)[0])
     fake_images = ops.stop_gradient(model.generator(noise, training=False))
 
     def loss_fn():
@@ -138,7 +138,7 @@ def generator_update(model, real_images, loss, keep=None):
     Returns:
         `(g_loss, fake_scores)`.
     """
-    noise = model.latent_sampler.sample(ops.shape(real_images)[0])
+    noise = model.sample_prior_codes(ops.shape(real_images)[0])
 
     def loss_fn():
         fake_images = model.generator(noise, training=True)
@@ -330,8 +330,8 @@ class GAN(GenerativeModel):
         # The same quantities as in training, in inference mode, no update.
         real_images = self.unpack_batch(data)
         batch_size = ops.shape(real_images)[0]
-        noise_1 = self.latent_sampler.sample(batch_size)
-        noise_2 = self.latent_sampler.sample(batch_size)
+        noise_1 = self.sample_prior_codes(batch_size)
+        noise_2 = self.sample_prior_codes(batch_size)
         real_scores = self.discriminator(real_images, training=False)
         fake_scores_1 = self.combined(noise_1, training=False)
         fake_scores_2 = self.combined(noise_2, training=False)

@@ -202,7 +202,7 @@ class WGAN(GenerativeModel):
         real_images = self.unpack_batch(data)
         batch_size = ops.shape(real_images)[0]
         real_scores = self.discriminator(real_images, training=False)
-        fake_scores = self.combined(self.latent_sampler.sample(batch_size), training=False)
+        fake_scores = self.combined(self.sample_prior_codes(batch_size), training=False)
         return self.update_metrics({
             "d_loss": self.discriminator_loss(real_scores, fake_scores),
             "g_loss": self.generator_loss(fake_scores),

@@ -82,7 +82,7 @@ class WGANGP(WGAN):
             Dict of the step's `d_loss` and `gradient_penalty`.
         """
         real_images = ops.convert_to_tensor(real_images)
-        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+        noise = self.sample_prior_codes(ops.shape(real_images)[0])
         fake_images = ops.stop_gradient(self.generator(noise, training=False))
 
         def loss():
@@ -102,7 +102,7 @@ class WGANGP(WGAN):
         # The three terms, the critic in inference mode, no update.
         real_images = ops.convert_to_tensor(self.unpack_batch(data))
         batch_size = ops.shape(real_images)[0]
-        fake_images = self.generator(self.latent_sampler.sample(batch_size), training=False)
+        fake_images = self.generator(self.sample_prior_codes(batch_size), training=False)
         real_scores = self.discriminator(real_images, training=False)
         fake_scores = self.discriminator(fake_images, training=False)
         penalty = self.gradient_penalty_weight * losses.gradient_penalty(
