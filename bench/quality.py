@@ -82,6 +82,17 @@ from timing import EpochTimer
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_quality.jsonl")
 
+
+
+def gan_spec(build, layout="flat", epochs=30):
+    """A GAN's settings: MNIST and Fashion-MNIST, batch 64, its own compile()."""
+    return {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": epochs, "batch_size": 64,
+        "layout": layout, "value_range": (-1.0, 1.0), "build": build,
+        "compile": lambda model, steps: model.compile(),
+    }
+
+
 # Model name -> how to benchmark it.
 SPECS = {
     "autoencoder": {
@@ -107,45 +118,16 @@ SPECS = {
         ),
         "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
     },
-    "gan": {
-        "datasets": ("mnist", "fashion_mnist"), "epochs": 30, "batch_size": 64,
-        "layout": "flat", "value_range": (-1.0, 1.0),
-        "build": lambda seed: keras_gen.GAN(latent_dim=100, seed=seed),
-        "compile": lambda model, steps: model.compile(),
-    },
-    "dcgan": {
-        "datasets": ("mnist", "fashion_mnist"), "epochs": 10, "batch_size": 64,
-        "layout": "image", "value_range": (-1.0, 1.0),
-        "build": lambda seed: keras_gen.DCGAN(
-            input_shape=(28, 28, 1), latent_dim=100, seed=seed
-        ),
-        "compile": lambda model, steps: model.compile(),
-    },
+    "gan": gan_spec(lambda seed: keras_gen.GAN(latent_dim=100, seed=seed)),
+    "dcgan": gan_spec(lambda seed: keras_gen.DCGAN(
+        input_shape=(28, 28, 1), latent_dim=100, seed=seed), "image", epochs=10),
     # Keras-GAN's variants, with its defaults (networks, optimizers).
-    "lsgan": {
-        "datasets": ("mnist", "fashion_mnist"), "epochs": 30, "batch_size": 64,
-        "layout": "flat", "value_range": (-1.0, 1.0),
-        "build": lambda seed: keras_gen.LSGAN(latent_dim=100, seed=seed),
-        "compile": lambda model, steps: model.compile(),
-    },
-    "bgan": {
-        "datasets": ("mnist", "fashion_mnist"), "epochs": 30, "batch_size": 64,
-        "layout": "flat", "value_range": (-1.0, 1.0),
-        "build": lambda seed: keras_gen.BGAN(latent_dim=100, seed=seed),
-        "compile": lambda model, steps: model.compile(),
-    },
-    "wgan": {
-        "datasets": ("mnist", "fashion_mnist"), "epochs": 10, "batch_size": 64,
-        "layout": "image", "value_range": (-1.0, 1.0),
-        "build": lambda seed: keras_gen.WGAN(latent_dim=100, seed=seed),
-        "compile": lambda model, steps: model.compile(),
-    },
-    "wgan_gp": {
-        "datasets": ("mnist", "fashion_mnist"), "epochs": 10, "batch_size": 64,
-        "layout": "image", "value_range": (-1.0, 1.0),
-        "build": lambda seed: keras_gen.WGANGP(latent_dim=100, seed=seed),
-        "compile": lambda model, steps: model.compile(),
-    },
+    "lsgan": gan_spec(lambda seed: keras_gen.LSGAN(latent_dim=100, seed=seed)),
+    "bgan": gan_spec(lambda seed: keras_gen.BGAN(latent_dim=100, seed=seed)),
+    "wgan": gan_spec(lambda seed: keras_gen.WGAN(latent_dim=100, seed=seed),
+                     "image", epochs=10),
+    "wgan_gp": gan_spec(lambda seed: keras_gen.WGANGP(latent_dim=100, seed=seed),
+                        "image", epochs=10),
     "ebgan": {
         "datasets": ("mnist",), "epochs": 30, "batch_size": 64,
         "layout": "flat", "value_range": (-1.0, 1.0),

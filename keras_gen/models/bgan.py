@@ -37,15 +37,14 @@ class BGAN(GAN):
         generator: Optional `keras.Model`, `(latent_dim,) -> input_shape`.
         discriminator: Optional `keras.Model`, `input_shape -> (1,)`
             probabilities.
-        generator_units: Hidden layer sizes of the default generator.
+        generator_units: Hidden layer sizes of the default generator; None
+            for Keras-GAN's (256, 512, 1024).
         discriminator_units: Hidden layer sizes of the default discriminator.
         seed: Optional integer seed of the training noise.
         **kwargs: Base model arguments such as `name`.
     """
 
-    def __init__(self, input_shape=(784,), *args, generator_units=(256, 512, 1024),
-                 **kwargs):
-        super().__init__(input_shape, *args, generator_units=generator_units, **kwargs)
+    default_generator_units = (256, 512, 1024)  # Keras-GAN's.
 
     def build_generator(self, latent_dim, image_shape):
         """Keras-GAN's: BatchNorm after every hidden layer, the first included."""

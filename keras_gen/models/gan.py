@@ -210,7 +210,8 @@ class GAN(GenerativeModel):
         discriminator: Optional `keras.Model`, `input_shape -> (1,)`
             probabilities; by default `mlp_discriminator(input_shape,
             discriminator_units)`.
-        generator_units: Hidden layer sizes of the default generator.
+        generator_units: Hidden layer sizes of the default generator; None
+            for the class's `default_generator_units`, (128, 256, 512).
         discriminator_units: Hidden layer sizes of the default discriminator.
         seed: Optional integer seed of the training noise.
         **kwargs: Base model arguments such as `name`.
@@ -225,6 +226,8 @@ class GAN(GenerativeModel):
     checks_targets = False
     # The history's keys.
     metric_names = METRIC_NAMES
+    # The lecture notes' generator; Keras-GAN's variants use (256, 512, 1024).
+    default_generator_units = (128, 256, 512)
 
     def __init__(
         self,
@@ -232,12 +235,14 @@ class GAN(GenerativeModel):
         latent_dim=100,
         generator=None,
         discriminator=None,
-        generator_units=(128, 256, 512),
+        generator_units=None,
         discriminator_units=(512, 256),
         seed=None,
         **kwargs,
     ):
         input_shape = check_shape(input_shape, "input_shape")
+        if generator_units is None:
+            generator_units = self.default_generator_units
         super().__init__(metric_names=self.metric_names, **kwargs)
         self.input_shape = input_shape
         self.seed = seed
