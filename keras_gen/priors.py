@@ -1,17 +1,17 @@
-"""Priors p(z) on latent codes: what `generate()` decodes, what an AAE's codes match.
+"""Priors p(z) on latent codes, for the adversarial autoencoders.
 
 An adversarial autoencoder shapes its codes by training a discriminator to
 tell codes from samples of a prior, so any distribution that can be sampled
-can serve; the VAE and the GANs decode samples of N(0, I). Each distribution
-is written once, with `keras.random` and `keras.ops`, and samples two ways:
+can serve. Each prior here samples in two ways:
 
-- `sample(num_samples, seed=None, labels=None)` returns a tensor and runs
-  inside a compiled training step on any backend. Pass a
-  `keras.random.SeedGenerator` held by the model there (unseeded random ops
-  fail while tracing under JAX).
-- `sample_numpy(num_samples, seed=None, labels=None)` is `sample()` with an
-  integer seed, as a NumPy array, for pictures and examples: the same seed
-  always gives the same codes (on a given backend).
+- `sample(num_samples, seed=None, labels=None)` uses `keras.random` and
+  `keras.ops` only, so it runs inside a compiled training step on any
+  backend. Pass a `keras.random.SeedGenerator` held by the model there
+  (unseeded random ops fail while tracing under JAX).
+- `sample_numpy(num_samples, seed=None, labels=None)` uses NumPy, for
+  pictures and examples: the same seed always gives the same codes.
+
+The two draw from the same distribution, not the same numbers.
 
 ```python
 prior = keras_gen.priors.get_prior("mixture")  # 10 Gaussians on a circle
@@ -134,8 +134,8 @@ class Prior:
     """Base class of the priors: a distribution over `latent_dim`-vectors.
 
     Subclasses implement `_sample(num_samples, seed, labels)` with
-    `keras.random`/`keras.ops` (once: `sample_numpy` runs it too), set
-    `num_classes` if labels select a part of the
+    `keras.random`/`keras.ops` and `_sample_numpy(num_samples, rng, labels)`
+    with a NumPy generator, set `num_classes` if labels select a part of the
     distribution (`None` otherwise), and list their arguments in
     `get_config()`.
 
@@ -173,7 +173,7 @@ class Prior:
         return self._sample(num_samples, seed, labels)
 
     def sample_numpy(self, num_samples, seed=None, labels=None):
-        """Draws codes as a NumPy array, for pictures: `sample()` with an integer seed.
+        """Draws codes with NumPy, for pictures.
 
         Args:
             num_samples: Number of codes.
@@ -184,8 +184,13 @@ class Prior:
             A float32 NumPy array of shape `(num_samples, latent_dim)`.
         """
         num_samples = check_positive_int(num_samples, "num_samples")
-        codes = self.sample(num_samples, seed=_check_numpy_seed(seed), labels=labels)
-        return np.asarray(ops.convert_to_numpy(codes), dtype="float32")
+        labels = self._check_labels(labels, num_samples)
+        if labels is not None:
+            labels = np.asarray(labels)
+        rng = np.random.default_rng(_check_numpy_seed(seed))
+        return np.asarray(
+            self._sample_numpy(num_samples, rng, labels), dtype="float32"
+        )
 
     def _check_labels(self, labels, num_samples):
         if labels is None:
@@ -201,6 +206,9 @@ class Prior:
         return ops.cast(ops.reshape(labels, (-1,)), "int32")
 
     def _sample(self, num_samples, seed, labels):
+        raise NotImplementedError
+
+    def _sample_numpy(self, num_samples, rng, labels):
         raise NotImplementedError
 
     def get_config(self):
@@ -244,6 +252,8 @@ class Gaussian(Prior):
             (num_samples, self.latent_dim), dtype="float32", seed=seed
         )
 
+    def _sample_numpy(self, num_samples, rng, labels):
+        return self.std * rng.standard_normal((num_samples, self.latent_dim))
 
     def get_config(self):
         return {**super().get_config(), "std": self.std}
@@ -277,6 +287,10 @@ class Uniform(Prior):
             maxval=self.maxval, dtype="float32", seed=seed,
         )
 
+    def _sample_numpy(self, num_samples, rng, labels):
+        return rng.uniform(
+            self.minval, self.maxval, (num_samples, self.latent_dim)
+        )
 
     def get_config(self):
         return {
@@ -349,21 +363,27 @@ class GaussianMixture(Prior):
             (num_samples, self.latent_dim), dtype="float32", seed=noise_seed
         )
         angles = ops.cast(labels, "float32") * (2.0 * np.pi / self.num_components)
-        return self._place(noise, angles)
+        return self._place(noise, angles, ops)
 
+    def _sample_numpy(self, num_samples, rng, labels):
+        if labels is None:
+            labels = rng.integers(0, self.num_components, num_samples)
+        noise = rng.standard_normal((num_samples, self.latent_dim))
+        angles = labels.astype("float64") * (2.0 * np.pi / self.num_components)
+        return self._place(noise, angles, np)
 
-    def _place(self, noise, angles):
+    def _place(self, noise, angles, xp):
         """Scales standard normal `noise` and rotates it onto the circle."""
         radial = self.radius + self.radial_std * noise[:, 0]
         tangential = self.tangential_std * noise[:, 1]
-        cos, sin = ops.cos(angles), ops.sin(angles)
-        circle = ops.stack(
+        cos, sin = xp.cos(angles), xp.sin(angles)
+        circle = xp.stack(
             [radial * cos - tangential * sin, radial * sin + tangential * cos],
             axis=1,
         )
         if self.latent_dim == 2:
             return circle
-        return ops.concatenate([circle, self.tangential_std * noise[:, 2:]], axis=1)
+        return xp.concatenate([circle, self.tangential_std * noise[:, 2:]], axis=1)
 
     def get_config(self):
         return {
@@ -407,6 +427,10 @@ class Categorical(Prior):
             )
         return ops.one_hot(labels, self.num_classes, dtype="float32")
 
+    def _sample_numpy(self, num_samples, rng, labels):
+        if labels is None:
+            labels = rng.integers(0, self.num_classes, num_samples)
+        return np.eye(self.num_classes)[labels]
 
     def get_config(self):
         return {"num_classes": self.num_classes}
