@@ -34,7 +34,7 @@ class InferenceModeDCGAN(keras_gen.DCGAN):
     """The DCGAN whose generator step runs the discriminator in inference mode."""
 
     def generator_step(self, real_images):
-        noise = self.latent_sampler.sample(ops.shape(real_images)[0])
+        noise = self.sample_prior_codes(ops.shape(real_images)[0])
 
         def loss():
             fake_images = self.generator(noise, training=True)

@@ -279,7 +279,7 @@ ADVERSARIAL_MATCH_SCRIPT = ADVERSARIAL_COMMON + textwrap.dedent(
     draws = np.random.default_rng(2)
     batch = model.unpack_batch(ops.convert_to_tensor(X[name][:16]))
     if name == "gan":
-        model.latent_sampler.sample = lambda n: ops.convert_to_tensor(
+        model.sample_prior_codes = lambda n: ops.convert_to_tensor(
             draws.standard_normal((n, 8), "float32"))
     else:
         model.sample_prior_codes = lambda n: ops.convert_to_tensor(
