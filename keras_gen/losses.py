@@ -166,11 +166,6 @@ def discriminator_accuracy(real_scores, fake_scores, from_logits=False):
     )
 
 
-def probabilities(scores, from_logits=False):
-    """`scores` as probabilities: `sigmoid(scores)` for logits, else `scores`."""
-    return ops.sigmoid(scores) if from_logits else scores
-
-
 def least_squares_discriminator_loss(real_scores, fake_scores):
     """LSGAN's discriminator loss, `0.5 * (mean((D(x) - 1)^2) + mean(D(G(z))^2))`.
 
