@@ -441,8 +441,8 @@ def test_save_load_restores_outputs_optimizers_and_resumes(name, dropout, tmp_pa
             loaded.generate(4, seed=3), model.generate(4, seed=3)
         )
     else:
-        np.testing.assert_array_equal(loaded.reconstruct(x, labels),
-                                      model.reconstruct(x, labels))
+        np.testing.assert_array_equal(loaded.reconstruct(x, labels=labels),
+                                      model.reconstruct(x, labels=labels))
     if name == "semi_supervised":
         np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
     assert_optimizers_restored(model, loaded, iterations=2)
@@ -480,7 +480,7 @@ def test_style_grid_draws_fixed_styles_as_every_class(name):
     z = model.sample_prior(3, seed=5)
     np.testing.assert_array_equal(callback.codes, z)
     expected = np.concatenate([
-        model.decode(np.repeat(z[i : i + 1], 10, 0), np.arange(10)) for i in range(3)
+        model.decode(np.repeat(z[i : i + 1], 10, 0), labels=np.arange(10)) for i in range(3)
     ])
     np.testing.assert_array_equal(
         grid, tile_images(to_uint8(as_images(expected)), rows=3, columns=10)
@@ -558,7 +558,8 @@ def test_fit_rejects_bad_inputs_before_the_first_step(name, make_bad, pattern):
     "make_bad_y, pattern",
     [
         (lambda y: y + 10, r"`y` must hold labels in \[0, 10\).*from 10 to 19"),
-        (lambda y: y[:-1], r"`y` must hold one label per example of `x`"),
+        (lambda y: y[:-1],
+         r"`y` must hold one integer class label per example, shape \(16,\)"),
         (lambda y: None, r"`y` must be an array of the integer labels.*y=None"),
         (lambda y: y + 0.5, r"`y` must hold integer class labels"),
     ],

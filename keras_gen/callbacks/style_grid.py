@@ -18,7 +18,7 @@ class StyleGrid(FixedCodesGridCallback):
     every epoch.
 
     The model needs `num_classes`, `sample_prior(num_samples, seed)` and
-    `decode(z, labels)`, like `SupervisedAdversarialAutoencoder` and
+    `decode(z, labels=...)`, like `SupervisedAdversarialAutoencoder` and
     `SemiSupervisedAdversarialAutoencoder`. Outside `fit()`, `set_model()`
     then `picture()` returns the grid as a `uint8` array.
 
@@ -99,5 +99,5 @@ class StyleGrid(FixedCodesGridCallback):
         codes = np.repeat(self.fixed_codes(model, self.num_rows), num_classes, axis=0)
         labels = np.tile(np.arange(num_classes), self.num_rows)
         return self.tile(
-            model.decode(codes, labels), rows=self.num_rows, columns=num_classes
+            model.decode(codes, labels=labels), rows=self.num_rows, columns=num_classes
         )

@@ -538,7 +538,7 @@ def reconstruction_error(model, x, batch_size=256):
         images (the Bernoulli negative log-likelihood of the reconstruction,
         in nats).
     """
-    reconstructions = model.reconstruct(x, batch_size)
+    reconstructions = model.reconstruct(x, batch_size=batch_size)
     x = np.asarray(x, dtype="float64").reshape(len(x), -1)
     p = np.asarray(reconstructions, dtype="float64").reshape(len(x), -1)
     return {

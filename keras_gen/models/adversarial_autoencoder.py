@@ -3,7 +3,6 @@
 import math
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_gen import backend
@@ -11,15 +10,13 @@ from keras_gen import losses
 from keras_gen import priors
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import frozen
-from keras_gen.models.base import DEFAULT_BATCH_SIZE, GenerativeModel
+from keras_gen.models.base import GenerativeModel
 from keras_gen.validation import (
     check_choice,
-    check_data,
     check_non_negative_float,
     check_positive_int,
     check_shape,
     check_units,
-    is_array_like,
 )
 
 # The Paperspace post's optimizers: Adam with PyTorch's default betas.
@@ -159,17 +156,6 @@ def check_batch(batch, keys, model):
     return batch
 
 
-def predict_inputs_in_batches(model, inputs, batch_size=DEFAULT_BATCH_SIZE):
-    """Runs a model with several inputs in inference mode, in batches."""
-    batch_size = check_positive_int(batch_size, "batch_size")
-    return np.concatenate([
-        ops.convert_to_numpy(
-            model([x[start : start + batch_size] for x in inputs], training=False)
-        )
-        for start in range(0, len(inputs[0]), batch_size)
-    ])
-
-
 @keras.saving.register_keras_serializable(package="keras_gen")
 class AdversarialAutoencoder(GenerativeModel):
     """An autoencoder whose codes are shaped into a prior by a discriminator.
@@ -248,8 +234,6 @@ class AdversarialAutoencoder(GenerativeModel):
     """
 
     network_names = ("encoder", "decoder", "discriminator")
-    # Class-conditional subclasses decode `[labels, z]` and set this.
-    num_classes = None
     metric_names = METRIC_NAMES
 
     def __init__(
@@ -465,116 +449,6 @@ class AdversarialAutoencoder(GenerativeModel):
     def decoder_inputs(self, batch, codes):
         """What the decoder takes for the encoder's `codes`: here the codes as is."""
         return codes
-
-    # Input checks and NumPy helpers.
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._check_validation_labels(kwargs.get("validation_data"))
-        return super().fit(x, y, *args, **kwargs)
-
-    def _check_validation_labels(self, validation_data):
-        if (
-            self.num_classes is not None
-            and isinstance(validation_data, (tuple, list))
-            and len(validation_data) >= 2
-            and is_array_like(validation_data[0])
-            and validation_data[1] is not None
-        ):
-            priors.check_label_array(
-                validation_data[1], "validation_data[1]", self.num_classes,
-                len(validation_data[0]),
-            )
-
-    def _check_batch(self, x, name):
-        if name != "y":
-            return super()._check_batch(x, name)
-        # `y`: ignored without classes; integer labels with them.
-        if self.num_classes is not None and is_array_like(x):
-            priors.check_label_array(x, "y", self.num_classes)
-
-    def one_hot(self, labels, num_examples=None, name="labels"):
-        """Checks integer labels and returns their float32 one-hot vectors."""
-        labels = priors.check_label_array(labels, name, self.num_classes, num_examples)
-        return np.eye(self.num_classes, dtype="float32")[labels]
-
-    def sample_prior(self, num_samples, seed=None, labels=None):
-        """Draws codes from the model's prior, with NumPy.
-
-        Args:
-            num_samples: Number of codes.
-            seed: Optional integer seed, for the same codes on every call.
-            labels: Optional integer labels for a prior with classes (the
-                mixture's component of each code).
-
-        Returns:
-            NumPy array of shape `(num_samples, latent_dim)`.
-        """
-        return self.prior.sample_numpy(num_samples, seed=seed, labels=labels)
-
-    def decode(self, z, labels=None, batch_size=DEFAULT_BATCH_SIZE):
-        """Decodes codes `z` (with the class `labels`, for a model with classes).
-
-        Args:
-            z: Array of shape `(num_examples, latent_dim)`.
-            labels: Integer labels in `[0, num_classes)`, one per code: needed
-                by the models with classes, not accepted by the others.
-            batch_size: Examples per batch.
-
-        Returns:
-            NumPy array of shape `(num_examples, *input_shape)`.
-        """
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError(
-                    f"{type(self).__name__}.decode() takes no labels: its "
-                    "decoder reads the code only. Received: labels="
-                    f"{labels!r}"
-                )
-            return super().decode(z, batch_size)
-        z = np.asarray(z, dtype="float32")
-        check_data(z, "z", (self.latent_dim,))
-        if labels is None:
-            raise ValueError(
-                f"{type(self).__name__}.decode() needs the class of each code: "
-                f"pass `labels`, integers in [0, {self.num_classes}). "
-                "Received: labels=None"
-            )
-        return predict_inputs_in_batches(
-            self.decoder, [self.one_hot(labels, len(z)), z], batch_size
-        )
-
-    def generate(self, num_samples, seed=None, labels=None):
-        """Decodes samples of the prior (with the given classes, for a model with them).
-
-        Args:
-            num_samples: Number of samples.
-            seed: Optional integer seed of the codes (and of the classes,
-                when `labels` is None).
-            labels: For a model with classes, integer labels, one per
-                sample; drawn uniformly at random if None.
-
-        Returns:
-            NumPy array of shape `(num_samples, *input_shape)`.
-        """
-        z = self.sample_prior(num_samples, seed)
-        if self.num_classes is not None and labels is None:
-            labels = np.random.default_rng(seed).integers(0, self.num_classes, num_samples)
-        return self.decode(z, labels)
-
-    def reconstruct(self, x, labels=None, batch_size=DEFAULT_BATCH_SIZE):
-        """Encodes inputs and decodes their codes (with `labels`, for a model with classes).
-
-        Args:
-            x: Array of shape `(num_examples, *input_shape)`.
-            labels: For a model with classes, integer labels, one per
-                example (their own, or others to redraw the same styles as
-                other classes).
-            batch_size: Examples per batch.
-
-        Returns:
-            NumPy array with the shape of `x`.
-        """
-        return self.decode(self.encode(x, batch_size), labels, batch_size)
 
     def get_config(self):
         base_config = super().get_config()

@@ -10,6 +10,7 @@ import numpy as np
 from keras_gen import backend
 from keras_gen import callbacks
 from keras_gen import data
+from keras_gen import priors
 from keras_gen.callbacks.backup import BackupAndRestore
 from keras_gen.callbacks.nan_guard import StopOnNaN
 from keras_gen.data import ArrayBatches, IndexedBatches
@@ -35,23 +36,46 @@ def predict_in_batches(model, x, batch_size=DEFAULT_BATCH_SIZE):
     helpers and picture callbacks.
 
     Args:
-        model: A Keras model with one or several outputs.
-        x: Array whose first axis is the batch.
+        model: A Keras model with one or several inputs and outputs.
+        x: Array whose first axis is the batch, or a list of them (one per
+            input of the model, e.g. `[labels, z]`).
         batch_size: Examples per call.
 
     Returns:
         A NumPy array, or a list of them for a model with several outputs.
     """
+    batch_size = check_positive_int(batch_size, "batch_size")
+    inputs = list(x) if isinstance(x, (list, tuple)) else [x]
     batches = [
         keras.tree.map_structure(
             keras.ops.convert_to_numpy,
-            model(x[start : start + batch_size], training=False),
+            model(
+                [part[start : start + batch_size] for part in inputs]
+                if len(inputs) > 1 else inputs[0][start : start + batch_size],
+                training=False,
+            ),
         )
-        for start in range(0, len(x), batch_size)
+        for start in range(0, len(inputs[0]), batch_size)
     ]
     if isinstance(batches[0], (list, tuple)):
         return [np.concatenate(parts) for parts in zip(*batches)]
     return np.concatenate(batches)
+
+
+def one_hot_labels(labels, num_classes, dtype="float32"):
+    """One-hot vectors of a batch of integer labels, inside a training step.
+
+    Args:
+        labels: Tensor of integer (or integral float) labels, shape
+            `(batch,)` or `(batch, 1)`.
+        num_classes: Number of classes.
+        dtype: Dtype of the result.
+
+    Returns:
+        A tensor of shape `(batch, num_classes)`.
+    """
+    labels = keras.ops.reshape(keras.ops.cast(labels, "int32"), (-1,))
+    return keras.ops.one_hot(labels, num_classes, dtype=dtype)
 
 
 def first_batch(data):
@@ -101,6 +125,17 @@ class GenerativeModel(backend.Model):
       the first NaN loss.
     - **NumPy helpers**: `encode`, `decode`, `reconstruct`, and
       `sample_prior` and `generate` from `model.prior`.
+    - **Conditioning**, one contract for every model that takes labels
+      (`num_classes` set: the supervised and semi-supervised adversarial
+      autoencoders, the conditional GANs): `fit(x, y)` and `evaluate(x, y)`
+      take integer labels in `[0, num_classes)`, one per example, checked
+      before the first step (as is the `y` of `validation_data` and of a
+      dataset's first batch); the decoder (or generator) takes
+      `[one-hot labels, z]`; and `decode(z, labels=...)`,
+      `generate(n, labels=...)` and `reconstruct(x, labels=...)` take the
+      labels as a keyword (`generate` draws them uniformly if omitted). A
+      model without classes refuses `labels`, and ignores a `y` unless it
+      trains on targets (`checks_targets`).
     - **Players**, for the models trained against themselves (the GANs, the
       adversarial autoencoders): `compile_players()` puts one optimizer per
       player behind `model.optimizer` (a
@@ -126,6 +161,8 @@ class GenerativeModel(backend.Model):
         value_range_reason: Why, for the error message.
         prior: The `keras_gen.priors.Prior` of the codes `generate()`
             decodes, or None (the autoencoders).
+        num_classes: The number of classes of a model that takes labels,
+            or None.
         network_names: The constructor arguments that are networks.
         checks_targets: Whether `fit()`'s `y` is a target shaped like the
             inputs, checked as such (the autoencoders'); the adversarial
@@ -137,6 +174,7 @@ class GenerativeModel(backend.Model):
     value_range = (0.0, 1.0)
     value_range_reason = "the decoder ends in a sigmoid"
     prior = None
+    num_classes = None
     network_names = ()
     checks_targets = True
     trackers = None
@@ -239,6 +277,7 @@ class GenerativeModel(backend.Model):
         arguments = _bind(keras.Model.evaluate, self, x, y, *args, **kwargs)
         self._check_batch_size(arguments)
         self._check_batch(x, "x")
+        self._check_labels_of(x, y, "y")
         self._check_batch(y, "y")
         return super().evaluate(**arguments)
 
@@ -258,16 +297,32 @@ class GenerativeModel(backend.Model):
         x, y = arguments.get("x"), arguments.get("y")
         if is_array_like(x):
             self._check_batch(x, "x")
+            self._check_labels_of(x, y, "y")
             self._check_batch(y, "y")
         else:
             self._check_first_batch(x)
         validation_data = arguments.get("validation_data")
         if isinstance(validation_data, (tuple, list)) and validation_data:
-            self._check_batch(validation_data[0], "validation_data[0]")
-            if len(validation_data) > 1:
-                self._check_batch(validation_data[1], "y")
+            x_val = validation_data[0]
+            y_val = validation_data[1] if len(validation_data) > 1 else None
+            self._check_batch(x_val, "validation_data[0]")
+            self._check_labels_of(x_val, y_val, "validation_data[1]")
+            self._check_batch(y_val, "validation_data[1]")
         elif validation_data is not None:
             self._check_first_batch(validation_data, "validation_data")
+
+    def _check_labels_of(self, x, y, name):
+        """A model with classes needs one label per in-memory example."""
+        if self.num_classes is None or not is_array_like(x):
+            return  # A dataset carries its labels: its first batch is checked.
+        if not is_array_like(y):
+            raise ValueError(
+                f"`{name}` must be an array of the integer labels of the "
+                f"examples, in [0, {self.num_classes}): a "
+                f"{type(self).__name__} is conditioned on the class. "
+                f"Received: {name}={y!r}"
+            )
+        priors.check_label_array(y, name, self.num_classes, len(x))
 
     def _check_first_batch(self, data, name="x"):
         """Checks the first batch of a `tf.data.Dataset` or `PyDataset`."""
@@ -289,7 +344,12 @@ class GenerativeModel(backend.Model):
         self._check_batch(y, "y")
 
     def _check_batch(self, x, name):
-        if name == "y" and not self.checks_targets:
+        is_target = name in ("y", "validation_data[1]")
+        if is_target and self.num_classes is not None:
+            if is_array_like(x):
+                priors.check_label_array(x, name, self.num_classes)
+            return
+        if is_target and not self.checks_targets:
             return
         if is_array_like(x):
             check_data(x, name, self.input_shape)
@@ -563,11 +623,14 @@ class GenerativeModel(backend.Model):
         check_data(x, "x", self.input_shape)
         return predict_in_batches(self.encoder, x, batch_size)
 
-    def decode(self, z, batch_size=DEFAULT_BATCH_SIZE):
-        """Decodes latent codes to inputs.
+    def decode(self, z, *, labels=None, batch_size=DEFAULT_BATCH_SIZE):
+        """Decodes latent codes to inputs (with their classes, for a model with them).
 
         Args:
             z: Array of shape `(num_examples, latent_dim)`.
+            labels: For a model with classes (`num_classes`), the integer
+                class of each code, in `[0, num_classes)`: needed there,
+                refused by the models without classes.
             batch_size: Examples per batch.
 
         Returns:
@@ -575,19 +638,49 @@ class GenerativeModel(backend.Model):
         """
         z = np.asarray(z, dtype="float32")
         check_data(z, "z", (self.latent_dim,))
-        return predict_in_batches(self.decoder, z, batch_size)
+        return predict_in_batches(
+            self.decoder, self.conditioned(z, labels, "decode"), batch_size
+        )
 
-    def reconstruct(self, x, batch_size=DEFAULT_BATCH_SIZE):
+    def conditioned(self, z, labels, method):
+        """The decoder's inputs for NumPy codes: `z`, or `[one-hot labels, z]`."""
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(
+                    f"{type(self).__name__}.{method}() takes no labels: the "
+                    "model has no classes (num_classes=None) and its decoder "
+                    f"reads the code only. Received: labels={labels!r}"
+                )
+            return z
+        if labels is None:
+            raise ValueError(
+                f"{type(self).__name__}.{method}() needs the class of each "
+                f"code: pass `labels=`, integers in [0, {self.num_classes}). "
+                "Received: labels=None"
+            )
+        return [self.one_hot(labels, len(z)), z]
+
+    def one_hot(self, labels, num_examples=None, name="labels"):
+        """Checks integer labels and returns their float32 one-hot vectors (NumPy)."""
+        labels = priors.check_label_array(labels, name, self.num_classes, num_examples)
+        return np.eye(self.num_classes, dtype="float32")[labels]
+
+    def reconstruct(self, x, *, labels=None, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes then decodes inputs (deterministically, no training noise).
 
         Args:
             x: Array of shape `(num_examples, *input_shape)`.
+            labels: For a model with classes, the integer class of each
+                example to decode with (their own, or others to redraw the
+                same styles as other classes).
             batch_size: Examples per batch.
 
         Returns:
             NumPy array with the shape of `x`.
         """
-        return self.decode(self.encode(x, batch_size), batch_size)
+        return self.decode(
+            self.encode(x, batch_size), labels=labels, batch_size=batch_size
+        )
 
     def sample_prior_codes(self, num_samples):
         """Draws `num_samples` codes of `model.prior` inside a training step.
@@ -607,12 +700,14 @@ class GenerativeModel(backend.Model):
         """
         return self.prior.sample(num_samples, seed=self.latent_sampler.seed_generator)
 
-    def sample_prior(self, num_samples, seed=None):
+    def sample_prior(self, num_samples, seed=None, *, labels=None):
         """Draws latent codes from the model's prior (`model.prior`), with NumPy.
 
         Args:
             num_samples: Number of codes.
             seed: Optional integer seed, for the same codes on every call.
+            labels: For a prior with classes (a mixture), the component of
+                each code, integers; refused by the other priors.
 
         Returns:
             NumPy array of shape `(num_samples, latent_dim)`.
@@ -624,16 +719,23 @@ class GenerativeModel(backend.Model):
                 "own, or use a model with a prior (keras_gen.VariationalAutoencoder, "
                 "keras_gen.AdversarialAutoencoder)."
             )
-        return self.prior.sample_numpy(num_samples, seed=seed)
+        return self.prior.sample_numpy(num_samples, seed=seed, labels=labels)
 
-    def generate(self, num_samples, seed=None):
+    def generate(self, num_samples, seed=None, *, labels=None):
         """Decodes `num_samples` codes drawn from the prior.
 
         Args:
             num_samples: Number of samples.
-            seed: Optional integer seed.
+            seed: Optional integer seed of the codes (and of the classes,
+                when they are drawn).
+            labels: For a model with classes, the integer class of each
+                sample, in `[0, num_classes)`; drawn uniformly at random
+                if None. Refused by the models without classes.
 
         Returns:
             NumPy array of shape `(num_samples, *input_shape)`.
         """
-        return self.decode(self.sample_prior(num_samples, seed))
+        z = self.sample_prior(num_samples, seed)
+        if self.num_classes is not None and labels is None:
+            labels = np.random.default_rng(seed).integers(0, self.num_classes, len(z))
+        return self.decode(z, labels=labels)

@@ -466,7 +466,7 @@ class EBGAN(GenerativeModel):
         """
         return self._cost_outputs(x, "energy", batch_size)
 
-    def reconstruct(self, x, batch_size=DEFAULT_BATCH_SIZE):
+    def reconstruct(self, x, *, batch_size=DEFAULT_BATCH_SIZE):
         """The cost network's reconstructions of images.
 
         Args:

@@ -374,7 +374,9 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
 
     # Input checks and NumPy helpers.
 
-    def fit(self, x=None, y=None, *args, **kwargs):
+    def _check_fit_data(self, arguments):
+        # `fit()` trains on the dataset of labelled and unlabelled batches.
+        x = arguments.get("x")
         if is_array_like(x):
             raise ValueError(
                 "SemiSupervisedAdversarialAutoencoder.fit() takes a dataset that "
@@ -401,10 +403,7 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
                 "before make_semi_supervised_dataset(), or build the model "
                 f"with their shape. Received: x={x!r}"
             )
-        # The dataset shuffles itself, seeded; Keras would only reorder its
-        # batches, unseeded. `GenerativeModel.fit()` feeds it by epoch.
-        kwargs.setdefault("shuffle", False)
-        return super().fit(x, y, *args, **kwargs)
+        super()._check_fit_data(arguments)
 
     def _check_stream_batch(self, batch):
         # A stream of the dataset's dicts: check each entry as the dataset does.
@@ -415,15 +414,6 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
                 self._check_batch(batch[key], key)
         if "y_labelled" in batch:
             priors.check_label_array(batch["y_labelled"], "y_labelled", self.num_classes)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        if is_array_like(x) and not is_array_like(y):
-            raise ValueError(
-                "`y` must be an array of the integer labels of `x`: the "
-                "evaluation includes the classification error. Received: "
-                f"y={y!r}"
-            )
-        return super().evaluate(x, y, *args, **kwargs)
 
     def encode(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes inputs to their style codes `z`.
@@ -461,7 +451,7 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         labels = priors.check_label_array(y, "y", self.num_classes, len(x))
         return float(np.mean(self.predict_classes(x, batch_size) != labels))
 
-    def reconstruct(self, x, labels=None, batch_size=DEFAULT_BATCH_SIZE):
+    def reconstruct(self, x, *, labels=None, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes then decodes inputs.
 
         Args:
@@ -474,7 +464,7 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
             NumPy array with the shape of `x`.
         """
         if labels is not None:
-            return super().reconstruct(x, labels, batch_size)
+            return super().reconstruct(x, labels=labels, batch_size=batch_size)
         check_data(x, "x", self.input_shape)
         return predict_in_batches(self, x, batch_size)
 

@@ -8,7 +8,8 @@ from keras_gen.models.adversarial_autoencoder import (
     check_architecture,
     mlp_decoder,
 )
-from keras_gen.validation import check_num_classes, is_array_like
+from keras_gen.models.base import one_hot_labels
+from keras_gen.validation import check_num_classes
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -121,35 +122,11 @@ class SupervisedAdversarialAutoencoder(AdversarialAutoencoder):
                 "Received: no `y`"
             )
         x = ops.convert_to_tensor(x)
-        labels = ops.reshape(ops.cast(y, "int32"), (-1,))
-        return {"x": x, "y": ops.one_hot(labels, self.num_classes, dtype=x.dtype)}
+        return {"x": x, "y": one_hot_labels(y, self.num_classes, dtype=x.dtype)}
 
     def decoder_inputs(self, batch, codes):
         """The decoder takes the batch's one-hot labels and the codes."""
         return [ops.convert_to_tensor(batch["y"], dtype=codes.dtype), codes]
-
-    def _check_labels_of(self, x, y):
-        # A dataset carries its own labels; in-memory `x` needs `y`.
-        if not is_array_like(x):
-            return
-        if y is None or not is_array_like(y):
-            raise ValueError(
-                f"`y` must be an array of the integer labels of `x`, in [0, "
-                f"{self.num_classes}). Received: y={y!r}"
-            )
-        if len(y) != len(x):
-            raise ValueError(
-                "`y` must hold one label per example of `x`. Received: "
-                f"x.shape={tuple(x.shape)}, y.shape={tuple(y.shape)}"
-            )
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._check_labels_of(x, y)
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._check_labels_of(x, y)
-        return super().evaluate(x, y, *args, **kwargs)
 
     def get_config(self):
         base_config = super().get_config()
