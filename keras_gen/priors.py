@@ -2,14 +2,17 @@
 
 An adversarial autoencoder shapes its codes by training a discriminator to
 tell codes from samples of a prior, so any distribution that can be sampled
-can serve. Each prior here samples in two ways:
+can serve. Each prior is written once, as a `transform` of standard draws
+(standard normals, uniforms on [0, 1), class indices) into codes, and samples
+in two ways:
 
-- `sample(num_samples, seed=None, labels=None)` uses `keras.random` and
-  `keras.ops` only, so it runs inside a compiled training step on any
-  backend. Pass a `keras.random.SeedGenerator` held by the model there
-  (unseeded random ops fail while tracing under JAX).
-- `sample_numpy(num_samples, seed=None, labels=None)` uses NumPy, for
-  pictures and examples: the same seed always gives the same codes.
+- `sample(num_samples, seed=None, labels=None)` draws with `keras.random`
+  and transforms with `keras.ops`, so it runs inside a compiled training
+  step on any backend. Pass a `keras.random.SeedGenerator` held by the
+  model there (unseeded random ops fail while tracing under JAX).
+- `sample_numpy(num_samples, seed=None, labels=None)` draws and transforms
+  with NumPy, for pictures and examples: the same seed gives the same codes
+  on every backend.
 
 The two draw from the same distribution, not the same numbers.
 
@@ -133,10 +136,14 @@ def _check_numpy_seed(seed):
 class Prior:
     """Base class of the priors: a distribution over `latent_dim`-vectors.
 
-    Subclasses implement `_sample(num_samples, seed, labels)` with
-    `keras.random`/`keras.ops` and `_sample_numpy(num_samples, rng, labels)`
-    with a NumPy generator, set `num_classes` if labels select a part of the
-    distribution (`None` otherwise), and list their arguments in
+    A subclass names the standard draws one code is made from in `draws`,
+    in the order they are drawn: `"class"` (an integer in
+    `[0, num_classes)`, replaced by the label when `labels` are given),
+    `"normal"` (`latent_dim` standard normals) or `"uniform"` (`latent_dim`
+    uniforms on [0, 1)). It writes the distribution once, in
+    `transform(draws, xp)`, with array functions that `keras.ops` and NumPy
+    share (`xp` is one or the other), sets `num_classes` if labels select a
+    part of the distribution (`None` otherwise), and lists its arguments in
     `get_config()`.
 
     Args:
@@ -144,9 +151,24 @@ class Prior:
     """
 
     num_classes = None
+    draws = ()
 
     def __init__(self, latent_dim=2):
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+
+    def transform(self, draws, xp):
+        """Makes codes from standard draws.
+
+        Args:
+            draws: Dict from the names in `self.draws` to their batches:
+                `"class"` of shape `(num_samples,)`, integers; `"normal"`
+                and `"uniform"` of shape `(num_samples, latent_dim)`.
+            xp: `keras.ops` inside a step, `numpy` for `sample_numpy`.
+
+        Returns:
+            The codes, shape `(num_samples, latent_dim)`.
+        """
+        raise NotImplementedError
 
     def sample(self, num_samples, seed=None, labels=None):
         """Draws codes with `keras.random`, usable in a compiled step.
@@ -172,6 +194,20 @@ class Prior:
                 lambda n: self._sample(n, seed, None), num_samples)
         return self._sample(num_samples, seed, labels)
 
+    def _sample(self, num_samples, seed, labels):
+        draws = {}
+        for kind, draw_seed in zip(self.draws, _seeds(seed, len(self.draws))):
+            shape = (num_samples, self.latent_dim)
+            if kind == "class":
+                draws[kind] = labels if labels is not None else keras.random.randint(
+                    (num_samples,), 0, self.num_classes, dtype="int32", seed=draw_seed
+                )
+            elif kind == "normal":
+                draws[kind] = keras.random.normal(shape, dtype="float32", seed=draw_seed)
+            else:
+                draws[kind] = keras.random.uniform(shape, dtype="float32", seed=draw_seed)
+        return ops.cast(self.transform(draws, ops), "float32")
+
     def sample_numpy(self, num_samples, seed=None, labels=None):
         """Draws codes with NumPy, for pictures.
 
@@ -188,9 +224,19 @@ class Prior:
         if labels is not None:
             labels = np.asarray(labels)
         rng = np.random.default_rng(_check_numpy_seed(seed))
-        return np.asarray(
-            self._sample_numpy(num_samples, rng, labels), dtype="float32"
-        )
+        draws = {}
+        for kind in self.draws:
+            shape = (num_samples, self.latent_dim)
+            if kind == "class":
+                draws[kind] = (
+                    labels if labels is not None
+                    else rng.integers(0, self.num_classes, num_samples)
+                )
+            elif kind == "normal":
+                draws[kind] = rng.standard_normal(shape)
+            else:
+                draws[kind] = rng.random(shape)
+        return np.asarray(self.transform(draws, np), dtype="float32")
 
     def _check_labels(self, labels, num_samples):
         if labels is None:
@@ -204,12 +250,6 @@ class Prior:
             expected = num_samples if isinstance(num_samples, int) else None
             return check_label_array(labels, "labels", self.num_classes, expected)
         return ops.cast(ops.reshape(labels, (-1,)), "int32")
-
-    def _sample(self, num_samples, seed, labels):
-        raise NotImplementedError
-
-    def _sample_numpy(self, num_samples, rng, labels):
-        raise NotImplementedError
 
     def get_config(self):
         """Returns the constructor arguments, for `from_config()`."""
@@ -247,13 +287,10 @@ class Gaussian(Prior):
         super().__init__(latent_dim)
         self.std = check_positive_float(std, "std")
 
-    def _sample(self, num_samples, seed, labels):
-        return self.std * keras.random.normal(
-            (num_samples, self.latent_dim), dtype="float32", seed=seed
-        )
+    draws = ("normal",)
 
-    def _sample_numpy(self, num_samples, rng, labels):
-        return self.std * rng.standard_normal((num_samples, self.latent_dim))
+    def transform(self, draws, xp):
+        return self.std * draws["normal"]
 
     def get_config(self):
         return {**super().get_config(), "std": self.std}
@@ -281,16 +318,10 @@ class Uniform(Prior):
                 f"minval={self.minval}, maxval={self.maxval}"
             )
 
-    def _sample(self, num_samples, seed, labels):
-        return keras.random.uniform(
-            (num_samples, self.latent_dim), minval=self.minval,
-            maxval=self.maxval, dtype="float32", seed=seed,
-        )
+    draws = ("uniform",)
 
-    def _sample_numpy(self, num_samples, rng, labels):
-        return rng.uniform(
-            self.minval, self.maxval, (num_samples, self.latent_dim)
-        )
+    def transform(self, draws, xp):
+        return self.minval + (self.maxval - self.minval) * draws["uniform"]
 
     def get_config(self):
         return {
@@ -352,28 +383,13 @@ class GaussianMixture(Prior):
         centers[:, 1] = self.radius * np.sin(angles)
         return centers
 
-    def _sample(self, num_samples, seed, labels):
-        component_seed, noise_seed = _seeds(seed, 2)
-        if labels is None:
-            labels = keras.random.randint(
-                (num_samples,), 0, self.num_components, dtype="int32",
-                seed=component_seed,
-            )
-        noise = keras.random.normal(
-            (num_samples, self.latent_dim), dtype="float32", seed=noise_seed
-        )
-        angles = ops.cast(labels, "float32") * (2.0 * np.pi / self.num_components)
-        return self._place(noise, angles, ops)
+    # The component first, then the noise that places the code around it.
+    draws = ("class", "normal")
 
-    def _sample_numpy(self, num_samples, rng, labels):
-        if labels is None:
-            labels = rng.integers(0, self.num_components, num_samples)
-        noise = rng.standard_normal((num_samples, self.latent_dim))
-        angles = labels.astype("float64") * (2.0 * np.pi / self.num_components)
-        return self._place(noise, angles, np)
-
-    def _place(self, noise, angles, xp):
-        """Scales standard normal `noise` and rotates it onto the circle."""
+    def transform(self, draws, xp):
+        """Scales standard normals and rotates them onto the circle."""
+        noise = draws["normal"]
+        angles = xp.multiply(draws["class"], 2.0 * np.pi / self.num_components)
         radial = self.radius + self.radial_std * noise[:, 0]
         tangential = self.tangential_std * noise[:, 1]
         cos, sin = xp.cos(angles), xp.sin(angles)
@@ -420,17 +436,10 @@ class Categorical(Prior):
         """Number of classes."""
         return self._num_classes
 
-    def _sample(self, num_samples, seed, labels):
-        if labels is None:
-            labels = keras.random.randint(
-                (num_samples,), 0, self.num_classes, dtype="int32", seed=seed
-            )
-        return ops.one_hot(labels, self.num_classes, dtype="float32")
+    draws = ("class",)
 
-    def _sample_numpy(self, num_samples, rng, labels):
-        if labels is None:
-            labels = rng.integers(0, self.num_classes, num_samples)
-        return np.eye(self.num_classes)[labels]
+    def transform(self, draws, xp):
+        return xp.take(xp.eye(self.num_classes), draws["class"], axis=0)
 
     def get_config(self):
         return {"num_classes": self.num_classes}

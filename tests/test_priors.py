@@ -75,12 +75,13 @@ def test_mixture_matches_the_numpy_reference_of_the_petals():
                                    tangential_std=0.1)
     labels = np.arange(12) % 10
     noise = np.random.default_rng(0).standard_normal((12, 3))
-    angles = 2 * np.pi * labels / 10
     expected = numpy_mixture(prior, labels, noise)
-    np.testing.assert_allclose(prior._place(noise, angles, np), expected)
-    as_tensors = (ops.convert_to_tensor(a, "float32") for a in (noise, angles))
+    draws = {"class": labels, "normal": noise}
+    np.testing.assert_allclose(prior.transform(draws, np), expected)
+    tensors = {"class": ops.convert_to_tensor(labels, "int32"),
+               "normal": ops.convert_to_tensor(noise, "float32")}
     np.testing.assert_allclose(
-        ops.convert_to_numpy(prior._place(*as_tensors, ops)), expected,
+        ops.convert_to_numpy(prior.transform(tensors, ops)), expected,
         rtol=1e-5, atol=1e-5,
     )
     centers = prior.centers()
@@ -199,3 +200,44 @@ def test_get_prior_names_instances_and_latent_dim():
 def test_bad_input_raises_a_clear_value_error(call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call()
+
+
+@pytest.mark.parametrize("name", sorted(PRIORS))
+def test_each_distribution_is_written_once(name):
+    # One `transform` of standard draws serves both samplers: the codes of
+    # `sample` are the transform of the draws `keras.random` makes, and
+    # `sample_numpy` is the transform of NumPy's draws, in `draws` order.
+    prior = PRIORS[name]()
+    cls = type(prior)
+    assert "transform" in vars(cls) and cls.draws
+    for method in ("_sample", "sample", "sample_numpy", "_sample_numpy"):
+        assert method not in vars(cls), (cls, method)
+    rng = np.random.default_rng(5)
+    draws = {}
+    for kind in prior.draws:
+        shape = (7, prior.latent_dim)
+        draws[kind] = (rng.integers(0, prior.num_classes, 7) if kind == "class"
+                       else rng.standard_normal(shape) if kind == "normal"
+                       else rng.random(shape))
+    np.testing.assert_array_equal(
+        prior.sample_numpy(7, seed=5),
+        np.asarray(prior.transform(draws, np), "float32"),
+    )
+    # In a step: the same transform of keras.random's draws with the same seeds.
+    generator = keras.random.SeedGenerator(3)
+    replay = keras.random.SeedGenerator(3)
+    tensors = {}
+    for kind in prior.draws:
+        shape = (7, prior.latent_dim)
+        tensors[kind] = (
+            keras.random.randint((7,), 0, prior.num_classes, dtype="int32", seed=replay)
+            if kind == "class"
+            else keras.random.normal(shape, dtype="float32", seed=replay)
+            if kind == "normal"
+            else keras.random.uniform(shape, dtype="float32", seed=replay)
+        )
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(prior.sample(7, seed=generator)),
+        ops.convert_to_numpy(prior.transform(tensors, ops)),
+        rtol=1e-6, atol=1e-6,
+    )
