@@ -18,7 +18,13 @@ defaults), against variants that remove one thing each:
 - `all_off`: every removal above (`two_logs`, `direct_call`,
   `no_stop_on_nan`, `tfdata_input`).
 
-and the peers, same networks, same batch: `fused_keras` (one hand-written
+For WGAN's `n_critic` (Keras-GAN's conv networks, 28x28x1, batch 64,
+`n_critic=5`): `wgan` (the default: the generator's forward pass only on
+the 4 batches in 5 that skip its update, a `tf.cond`) against
+`wgan_put_back` (the update computed and put back on those batches, as on
+JAX).
+
+And the peers, same networks, same batch: `fused_keras` (one hand-written
 Keras `train_step` on TensorFlow, Keras-GAN's loop, no metrics:
 `backend_speed.fused_gan`), `pytorch_example_loop` and
 `pytorch_keras_gan_loop` (`bench/pytorch_reference.py`, PyTorch eager).
@@ -47,7 +53,7 @@ sys.path.insert(0, HERE)
 BATCH_SIZE = 64
 VARIANTS = (
     "keras_gen", "no_stop_on_nan", "tfdata_input", "two_logs", "direct_call",
-    "all_off", "fused_keras",
+    "all_off", "fused_keras", "wgan", "wgan_put_back",
 )
 PEERS = {"pytorch_example_loop": "pytorch_example", "pytorch_keras_gan_loop": "keras_gan"}
 
@@ -56,6 +62,12 @@ def make_model(variant):
     import keras_gen
     from keras_gen.models import gan as gan_module
 
+    if variant.startswith("wgan"):
+        if variant == "wgan_put_back":
+            from keras_gen.models import adversarial
+
+            adversarial.backend.branch = lambda *args: None
+        return keras_gen.WGAN(seed=0)
     if variant == "fused_keras":
         from backend_speed import fused_gan
 
@@ -89,7 +101,8 @@ def worker(args):
     keras.utils.set_random_seed(0)
     model = make_model(args.variant)
     model.compile()
-    x = np.random.default_rng(0).uniform(-1, 1, (args.steps * BATCH_SIZE, 784))
+    shape = (28, 28, 1) if args.variant.startswith("wgan") else (784,)
+    x = np.random.default_rng(0).uniform(-1, 1, (args.steps * BATCH_SIZE, *shape))
     x = x.astype("float32")
     fit = {}
     if args.variant in ("no_stop_on_nan", "all_off"):
@@ -126,8 +139,10 @@ def run(args):
                            "--repeats", "1", "--seconds", "3", "--loop", PEERS[variant]]
                 backend = "torch"
             else:
+                # WGAN's steps are ~20x slower than the MLP GAN's.
+                steps = max(10, args.steps // 10) if variant.startswith("wgan") else args.steps
                 command = [sys.executable, __file__, "--worker", "--variant", variant,
-                           "--steps", str(args.steps), "--epochs", str(args.epochs)]
+                           "--steps", str(steps), "--epochs", str(args.epochs)]
                 backend = "tensorflow"
             env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": backend}
             result = subprocess.run(command, env=env, capture_output=True, text=True,

@@ -231,6 +231,55 @@ def test_generator_moves_on_every_n_critic_th_batch_only(cls):
         assert int(model.g_optimizer.iterations) == step // 3
 
 
+@pytest.mark.parametrize("run_eagerly", [False, True], ids=["compiled", "eager"])
+def test_a_skipped_generator_update_equals_the_put_back_one(run_eagerly, monkeypatch):
+    # Where the backend branches (TensorFlow, PyTorch), a skipped step runs
+    # the forward pass only; elsewhere (JAX) the update is put back. The two
+    # train the same model (XLA may fuse the two graphs differently: 1e-6).
+    from keras_gen.models import adversarial
+
+    def train():
+        keras.utils.set_random_seed(0)
+        model = WGANGP(latent_dim=8, n_critic=3, seed=1)
+        model.compile(run_eagerly=run_eagerly)
+        x = batch_for(model, size=8 * 7)
+        history = model.fit(x, batch_size=8, epochs=1, verbose=0, shuffle=False).history
+        assert int(model.g_optimizer.iterations) == 2
+        return snapshot(model.variables), history
+
+    branched, branched_history = train()
+    monkeypatch.setattr(adversarial.backend, "branch", lambda *args: None)
+    put_back, put_back_history = train()
+    for a, b in zip(branched, put_back):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    for key in put_back_history:
+        np.testing.assert_allclose(branched_history[key], put_back_history[key], rtol=1e-6)
+
+
+def test_a_skipped_generator_update_computes_no_gradient(monkeypatch):
+    # Eagerly, count the gradient computations of the generator's update.
+    from keras_gen import backend
+    from keras_gen.models import adversarial
+
+    if backend.branch(ops.convert_to_tensor(True), lambda: 1, lambda: 0) is None:
+        pytest.skip(f"{backend.BACKEND} puts a skipped update back (no branch)")
+    calls = []
+    original = adversarial.backend.minimize
+
+    def counting(loss_fn, variables, optimizer):
+        calls.append(optimizer)
+        return original(loss_fn, variables, optimizer)
+
+    monkeypatch.setattr(adversarial.backend, "minimize", counting)
+    keras.utils.set_random_seed(0)
+    model = WGAN(latent_dim=8, n_critic=3, seed=1)
+    model.compile(run_eagerly=True)
+    model.fit(batch_for(model, size=8 * 6), batch_size=8, epochs=1, verbose=0)
+    assert sum(o is model.g_optimizer for o in calls) == 2  # Steps 3 and 6 of 6.
+    assert sum(o is model.d_optimizer for o in calls) == 6
+    assert int(model.g_optimizer.iterations) == 2
+
+
 def test_the_critics_weights_stay_clipped_after_every_step():
     keras.utils.set_random_seed(0)
     model = WGAN(latent_dim=8, n_critic=2, clip_value=0.02, seed=1)

@@ -7,6 +7,9 @@ code per backend. All of it lives in this package, one module per backend
 
 - `minimize(loss_fn, variables, optimizer)`: runs `loss_fn`, applies its
   gradients to `variables` with `optimizer`, and returns `(loss, aux)`;
+- `branch(pred, then_fn, else_fn)`: one of two functions by a scalar
+  tensor, running only that one, or None where the backend cannot branch
+  around variable updates (then the caller selects);
 - `gradients(fn, inputs)`: the gradients of a scalar function with respect
   to tensors (not variables), inside a step; differentiable again, so a
   loss built on them (WGAN-GP's gradient penalty) works in `minimize`;
@@ -47,6 +50,7 @@ BACKEND = keras.backend.backend()
 if BACKEND == "tensorflow":
     from keras_gen.backend.tensorflow import (
         Model,
+        branch,
         check_batches,
         check_optimizer,
         check_same_on_workers,
@@ -59,9 +63,11 @@ if BACKEND == "tensorflow":
     )
 elif BACKEND in ("torch", "jax"):
     if BACKEND == "torch":
-        from keras_gen.backend.torch import Model, gradients, minimize, training_data
+        from keras_gen.backend.torch import (
+            Model, branch, gradients, minimize, training_data)
     else:
-        from keras_gen.backend.jax import Model, gradients, minimize, training_data
+        from keras_gen.backend.jax import (
+            Model, branch, gradients, minimize, training_data)
     from keras_gen.backend.whole_batch import (
         check_batches,
         check_optimizer,
@@ -80,6 +86,7 @@ else:
 __all__ = [
     "BACKEND",
     "Model",
+    "branch",
     "check_batches",
     "check_optimizer",
     "check_same_on_workers",

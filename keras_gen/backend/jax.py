@@ -125,6 +125,17 @@ def gradients(fn, inputs):
     return grads[0] if single else list(grads)
 
 
+def branch(pred, then_fn, else_fn):
+    """Returns None: the caller runs both branches and selects with a `where`.
+
+    See `keras_gen.backend.tensorflow.branch`. A `lax.cond` would have to
+    return, from both branches, every variable either branch assigns inside
+    the step's scope (the optimizer's, BatchNorm's); not done yet.
+    """
+    del pred, then_fn, else_fn
+    return None
+
+
 class Model(keras.Model):
     """`keras.Model`, which also runs a model's own stateful `train_step(data)`.
 

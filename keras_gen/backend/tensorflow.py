@@ -64,6 +64,22 @@ def gradients(fn, inputs):
     return found[0] if single else list(found)
 
 
+def branch(pred, then_fn, else_fn):
+    """`then_fn()` where the scalar `pred` is true, else `else_fn()`, running only one.
+
+    For an update taken on some steps only (`keras_gen.models.adversarial.
+    minimize_if`): a `tf.cond`, so a compiled step skips the work of the
+    other branch. Both functions return the same structure of tensors, and
+    may update variables. Returns None, running nothing, where branching
+    cannot hold an update: under a `tf.distribute` strategy, whose
+    optimizers reduce gradients across replicas (a cross-replica call a
+    `tf.cond` branch cannot make). The caller then runs both and selects.
+    """
+    if tf.distribute.has_strategy():
+        return None
+    return tf.cond(tf.cast(pred, tf.bool), then_fn, else_fn)
+
+
 def scale_for_replicas(loss):
     """`loss` divided by the number of replicas under `tf.distribute`.
 

@@ -56,6 +56,15 @@ def gradients(fn, inputs):
     return found[0] if single else found
 
 
+def branch(pred, then_fn, else_fn):
+    """`then_fn()` where the scalar `pred` is true, else `else_fn()`, running only one.
+
+    See `keras_gen.backend.tensorflow.branch`. PyTorch runs eagerly, so a
+    Python `if` on the value (one read of a scalar).
+    """
+    return then_fn() if bool(pred) else else_fn()
+
+
 def _detach(value):
     return value.detach() if isinstance(value, torch.Tensor) else value
 

@@ -54,13 +54,15 @@ def minimize_every(loss_fn, variables, optimizer, interval):
 
     Some players train less often than once a batch (the ports of Makhzani
     et al.'s semi-supervised AAE that run the supervised phase every k-th
-    batch). A compiled step cannot skip an update by Python control flow,
-    and `ops.cond` cannot hold the variable updates of a JAX step, so this
-    runs the update on every step and, on the steps it should not happen,
-    puts back `variables` and the optimizer's state (slots such as momentum)
-    bit for bit: a `where` on the values from before the step. The forward
-    pass still runs, so random draws and BatchNorm's moving statistics in
-    `loss_fn` move on as on any step.
+    batch). On the steps it should not happen, `variables` and the
+    optimizer's state (slots such as momentum) stay as they were, bit for
+    bit. On TensorFlow (outside `tf.distribute`) and PyTorch such a step runs
+    the forward pass only (`backend.branch`: a `tf.cond`, a Python `if`); on
+    JAX, where `ops.cond` cannot hold the variable updates of a step, and
+    under a strategy, the update runs and is put back with a `where` on the
+    values from before the step. Either way the forward pass runs, so random
+    draws and BatchNorm's moving statistics in `loss_fn` move on as on any
+    step.
 
     The step is counted by `optimizer.iterations`, which goes on counting
     every step (it is not put back): it is part of the optimizer's state, so
@@ -91,7 +93,8 @@ def minimize_every(loss_fn, variables, optimizer, interval):
     _check_can_put_back(optimizer)
     keep_update = ops.equal(ops.mod(optimizer.iterations, interval), 0)
     state = [v for v in optimizer.variables if v is not optimizer.iterations]
-    return _minimize_kept(keep_update, loss_fn, variables, optimizer, state)
+    return _minimize_kept(
+        keep_update, loss_fn, variables, optimizer, state, count_skipped=True)
 
 
 def minimize_if(keep, loss_fn, variables, optimizer, state=()):
@@ -99,11 +102,12 @@ def minimize_if(keep, loss_fn, variables, optimizer, state=()):
 
     For a player that trains less often than the other, such as the
     generator of a Wasserstein GAN, updated once every `n_critic` critic
-    updates. As `minimize_every()` does, this runs the update on every step
-    and puts back, bit for bit, on the steps where `keep` is false:
-    `variables`, the optimizer's whole state (its `iterations` included, so
-    `iterations` counts the updates kept and Adam's bias correction sees
-    those), and `state`.
+    updates. On the steps where `keep` is false, `variables`, the
+    optimizer's whole state (its `iterations` included, so `iterations`
+    counts the updates kept and Adam's bias correction sees those) and
+    `state` stay as they were, bit for bit: as in `minimize_every()`, the
+    forward pass only where the backend can branch, else the update put
+    back.
 
     Args:
         keep: A boolean scalar tensor: whether this step's update stays.
@@ -120,7 +124,8 @@ def minimize_if(keep, loss_fn, variables, optimizer, state=()):
     """
     _check_can_put_back(optimizer)
     return _minimize_kept(
-        keep, loss_fn, variables, optimizer, [*optimizer.variables, *state])
+        keep, loss_fn, variables, optimizer, [*optimizer.variables, *state],
+        restore=state)
 
 
 def _check_can_put_back(optimizer):
@@ -141,12 +146,39 @@ def _check_can_put_back(optimizer):
         )
 
 
-def _minimize_kept(keep, loss_fn, variables, optimizer, state):
+def _minimize_kept(keep, loss_fn, variables, optimizer, state, restore=(), count_skipped=False):
+    """The update where `keep` holds; elsewhere the forward pass only.
+
+    Where the backend can branch around variable updates
+    (`backend.branch`: TensorFlow outside `tf.distribute`, PyTorch), a
+    skipped step runs `loss_fn` without gradient or update, puts back
+    `restore` (what the forward pass assigns that a skipped step must not
+    keep: BatchNorm statistics) and, with `count_skipped`, counts the step
+    in `optimizer.iterations`. Elsewhere (JAX, a strategy) the update runs
+    on every step and `variables` and `state` are put back with a `where`.
+    The two give the same values (`tests/test_gan_variants.py`).
+    """
     variables = list(variables)
+
+    def update():
+        return backend.minimize(loss_fn, variables, optimizer)
+
+    def forward_only():
+        before = [ops.copy(variable.value) for variable in restore]
+        loss, aux = loss_fn()
+        for variable, value in zip(restore, before):
+            variable.assign(value)
+        if count_skipped:
+            optimizer.iterations.assign_add(1)
+        return loss, aux
+
+    branched = backend.branch(keep, update, forward_only)
+    if branched is not None:
+        return branched
     kept = variables + list(state)
     # Copies: PyTorch updates the variables in place.
     before = [ops.copy(variable.value) for variable in kept]
-    loss, aux = backend.minimize(loss_fn, variables, optimizer)
+    loss, aux = update()
     for variable, value in zip(kept, before):
         variable.assign(ops.where(keep, variable.value, value))
     return loss, aux

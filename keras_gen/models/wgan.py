@@ -56,9 +56,10 @@ class WGAN(GenerativeModel):
     critic's `n_critic`-th update since its last, as the PyTorch ports do
     (Keras-GAN draws `n_critic` batches per iteration: the same number of
     updates of each player per image seen). On the other batches the
-    generator's update is computed and put back, bit for bit
-    (`minimize_if`): its weights, BatchNorm statistics and `g_optimizer`'s
-    state, `iterations` included, so `g_optimizer.iterations` counts the
+    generator stays as it was, bit for bit (`minimize_if`: its forward pass
+    only on TensorFlow and PyTorch, the update put back on JAX): its
+    weights, BatchNorm statistics and `g_optimizer`'s state, `iterations`
+    included, so `g_optimizer.iterations` counts the
     generator's real updates and `d_optimizer.iterations` the critic's; the
     turn is read from `d_optimizer.iterations`, saved with the model, so a
     resumed run keeps it. `g_loss` is logged on every batch (the
