@@ -24,6 +24,13 @@ the 4 batches in 5 that skip its update, a `tf.cond`) against
 `wgan_put_back` (the update computed and put back on those batches, as on
 JAX).
 
+For WGAN-GP (the same networks, `n_critic=5`, gradient penalty 10):
+`wgan_gp` (keras-gen's `WGANGP`) against `wgan_gp_keras_io`, keras-io's
+pattern (a hand-written `train_step`, the penalty from a `tf.GradientTape`
+nested in the critic's, the generator's update under a `tf.cond` on the
+critic's step count), and `pytorch_wgan_gp` (`bench/pytorch_reference.py`,
+PyTorch eager, `torch.autograd.grad(create_graph=True)`).
+
 And the peers, same networks, same batch: `fused_keras` (one hand-written
 Keras `train_step` on TensorFlow, Keras-GAN's loop, no metrics:
 `backend_speed.fused_gan`), `pytorch_example_loop` and
@@ -53,15 +60,77 @@ sys.path.insert(0, HERE)
 BATCH_SIZE = 64
 VARIANTS = (
     "keras_gen", "no_stop_on_nan", "tfdata_input", "two_logs", "direct_call",
-    "all_off", "fused_keras", "wgan", "wgan_put_back",
+    "all_off", "fused_keras", "wgan", "wgan_put_back", "wgan_gp", "wgan_gp_keras_io",
 )
-PEERS = {"pytorch_example_loop": "pytorch_example", "pytorch_keras_gan_loop": "keras_gan"}
+PEERS = {"pytorch_example_loop": "pytorch_example", "pytorch_keras_gan_loop": "keras_gan",
+         "pytorch_wgan_gp": "keras_gan"}
+
+
+def keras_io_wgan_gp():
+    """keras-io's WGAN-GP pattern on `WGANGP`'s networks: nested tapes, no metrics."""
+    import keras
+    import tensorflow as tf
+
+    from keras_gen.models.dcgan import keras_gan_generator
+    from keras_gen.models.wgan import keras_gan_critic
+
+    class KerasIoWGANGP(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.generator = keras_gan_generator(100, (28, 28, 1), kernel_size=4)
+            self.critic = keras_gan_critic((28, 28, 1))
+            self.seed_generator = keras.random.SeedGenerator(0)
+
+        def compile(self, **kwargs):
+            super().compile(**kwargs)
+            self.d_optimizer = keras.optimizers.RMSprop(5e-5)
+            self.g_optimizer = keras.optimizers.RMSprop(5e-5)
+            self.d_optimizer.build(self.critic.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
+
+        def train_step(self, data):
+            real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+            size = tf.shape(real)[0]
+            noise = keras.random.normal((size, 100), seed=self.seed_generator)
+            fake = self.generator(noise, training=False)
+            weights = self.critic.trainable_variables
+            with tf.GradientTape() as tape:
+                alpha = keras.random.uniform((size, 1, 1, 1), seed=self.seed_generator)
+                interpolates = alpha * real + (1.0 - alpha) * fake
+                with tf.GradientTape() as inner:
+                    inner.watch(interpolates)
+                    scores = self.critic(interpolates, training=True)
+                grad = inner.gradient(scores, interpolates)
+                norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]))
+                penalty = 10.0 * tf.reduce_mean((norm - 1.0) ** 2)
+                d_loss = (tf.reduce_mean(self.critic(fake, training=True))
+                          - tf.reduce_mean(self.critic(real, training=True)) + penalty)
+            self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, weights), weights))
+
+            def generator_update():
+                z = keras.random.normal((size, 100), seed=self.seed_generator)
+                weights = self.generator.trainable_variables
+                with tf.GradientTape() as tape:
+                    g_loss = -tf.reduce_mean(
+                        self.critic(self.generator(z, training=True), training=True))
+                self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, weights), weights))
+                return g_loss
+
+            g_loss = tf.cond(self.d_optimizer.iterations % 5 == 0, generator_update,
+                             lambda: tf.constant(0.0))
+            return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return KerasIoWGANGP()
 
 
 def make_model(variant):
     import keras_gen
     from keras_gen.models import gan as gan_module
 
+    if variant == "wgan_gp":
+        return keras_gen.WGANGP(seed=0)
+    if variant == "wgan_gp_keras_io":
+        return keras_io_wgan_gp()
     if variant.startswith("wgan"):
         if variant == "wgan_put_back":
             from keras_gen.models import adversarial
@@ -134,8 +203,9 @@ def run(args):
     for round_index in range(args.rounds):
         for variant in configs:
             if variant in PEERS:
+                model = "wgan_gp" if variant == "pytorch_wgan_gp" else "gan"
                 command = [sys.executable, os.path.join(HERE, "pytorch_reference.py"),
-                           "--models", "gan", "--batch_sizes", str(BATCH_SIZE),
+                           "--models", model, "--batch_sizes", str(BATCH_SIZE),
                            "--repeats", "1", "--seconds", "3", "--loop", PEERS[variant]]
                 backend = "torch"
             else:

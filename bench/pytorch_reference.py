@@ -7,11 +7,14 @@ same machine as `bench/adversarial.py` (figures quoted from another day mix
 in the machine's load). It is a baseline only: keras-gen does not use it.
 
 The networks have the same layers and parameter counts as keras-gen's `GAN`,
-`DCGAN(architecture="keras_gan")` and `AdversarialAutoencoder`; the loops are
+`DCGAN(architecture="keras_gan")`, `AdversarialAutoencoder` and `WGANGP`; the loops are
 the PyTorch DCGAN example's (one fake batch per step, reused for both
 updates; `--loop keras_gan` for Keras-GAN's, which keras-gen follows: fakes
 without gradient for the discriminator, fresh noise for the generator) and,
-for the AAE, the Paperspace post's three updates per batch.
+for the AAE, the Paperspace post's three updates per batch; for WGAN-GP,
+keras-gen's: a critic update with the gradient penalty
+(`torch.autograd.grad(..., create_graph=True)`) on every batch, the
+generator's on every 5th.
 Images are NCHW, PyTorch's native layout. Each line gives steps/s as the
 median of `--repeats` timed runs of about `--seconds` each, after warm-up.
 
@@ -31,7 +34,7 @@ import time
 import torch
 from torch import nn
 
-DEFAULT_BATCH_SIZES = {"gan": (64,), "dcgan": (32, 128), "aae": (100,)}
+DEFAULT_BATCH_SIZES = {"gan": (64,), "dcgan": (32, 128), "aae": (100,), "wgan_gp": (64,)}
 
 
 def mlp_gan():
@@ -111,6 +114,66 @@ def gan_step_function(generator, discriminator, batch_size, loop="pytorch_exampl
     return keras_gan_step if loop == "keras_gan" else step
 
 
+def same_conv(in_channels, out_channels, kernel_size):
+    """Keras' `padding="same"` at stride 1: an even kernel pads one more after."""
+    total = kernel_size - 1
+    return [nn.ZeroPad2d((total // 2, total - total // 2, total // 2, total - total // 2)),
+            nn.Conv2d(in_channels, out_channels, kernel_size)]
+
+
+def keras_gan_wgan_gp():
+    """keras-gen's `WGANGP` networks: Keras-GAN's, kernel 4, critic 16-32-64-128."""
+    def up_block(in_channels, out_channels):
+        return [nn.Upsample(scale_factor=2), *same_conv(in_channels, out_channels, 4),
+                nn.BatchNorm2d(out_channels, momentum=0.2), nn.ReLU()]
+
+    generator = nn.Sequential(
+        nn.Linear(100, 128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+        *up_block(128, 128), *up_block(128, 64), *same_conv(64, 1, 4), nn.Tanh(),
+    )
+    critic = nn.Sequential(
+        nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ZeroPad2d((0, 1, 0, 1)),
+        nn.BatchNorm2d(32, momentum=0.2), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+        nn.Conv2d(32, 64, 3, stride=2, padding=1),
+        nn.BatchNorm2d(64, momentum=0.2), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+        nn.Conv2d(64, 128, 3, stride=1, padding=1),
+        nn.BatchNorm2d(128, momentum=0.2), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+        nn.Flatten(), nn.Linear(128 * 4 * 4, 1),
+    )
+    return generator, critic
+
+
+def wgan_gp_step_function(batch_size, n_critic=5, weight=10.0):
+    """keras-gen's WGANGP loop: a critic update with the penalty every batch,
+    the generator's every `n_critic`-th; RMSprop(5e-5), Keras-GAN's."""
+    generator, critic = keras_gan_wgan_gp()
+    d_optimizer = torch.optim.RMSprop(critic.parameters(), 5e-5)
+    g_optimizer = torch.optim.RMSprop(generator.parameters(), 5e-5)
+    count = [0]
+
+    def step(real):
+        generator.eval()
+        with torch.no_grad():
+            fake = generator(torch.randn(batch_size, 100))
+        generator.train()
+        critic.zero_grad()
+        alpha = torch.rand(batch_size, 1, 1, 1)
+        interpolates = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        grad, = torch.autograd.grad(critic(interpolates).sum(), interpolates,
+                                    create_graph=True)
+        penalty = weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        (critic(fake).mean() - critic(real).mean() + penalty).backward()
+        d_optimizer.step()
+        count[0] += 1
+        if count[0] % n_critic == 0:
+            generator.zero_grad()
+            (-critic(generator(torch.randn(batch_size, 100))).mean()).backward()
+            g_optimizer.step()
+
+    return step, (1, 28, 28)
+
+
 def dense_stack(sizes, dropout_rate):
     layers = []
     for in_size, out_size in zip(sizes, sizes[1:]):
@@ -153,6 +216,8 @@ def aae_step_function(batch_size):
 def make_step(name, batch_size, loop="pytorch_example"):
     if name == "aae":
         return aae_step_function(batch_size)
+    if name == "wgan_gp":
+        return wgan_gp_step_function(batch_size)
     generator, discriminator, image_shape = (
         mlp_gan() if name == "gan" else keras_gan_dcgan()
     )
@@ -180,7 +245,7 @@ def measure(name, batch_size, args):
     median = statistics.median(runs)
     return {
         "model": name, "framework": "pytorch_eager", "batch_size": batch_size,
-        "loop": args.loop if name != "aae" else "paperspace",
+        "loop": {"aae": "paperspace", "wgan_gp": "keras_gen_n_critic"}.get(name, args.loop),
         "steps_per_second": round(median, 2),
         "steps_per_second_all": [round(run, 2) for run in runs],
         "samples_per_second": round(median * batch_size),

@@ -183,8 +183,9 @@ def test_wgan_losses_are_the_critics_means():
     keras.utils.set_random_seed(0)
     shape = (4, 4, 1)
     w = np.linspace(-0.01, 0.01, 16, dtype="float32")[:, None]
+    # n_critic=1: the generator's turn after this critic update.
     model = WGAN(input_shape=shape, latent_dim=3, generator=tiny_generator(3, shape),
-                 discriminator=linear_critic(shape, w), seed=2)
+                 discriminator=linear_critic(shape, w), n_critic=1, seed=2)
     model.compile()
     real = batch_for(model, size=8)
     z1, z2 = upcoming_noise(model, 8, num_draws=2)
@@ -198,6 +199,35 @@ def test_wgan_losses_are_the_critics_means():
     np.testing.assert_allclose(float(logs["g_loss"]),
                                -float(fake.reshape(8, -1).mean(0) @ w_after[:, 0]),
                                rtol=1e-5, atol=1e-8)
+    # Off its turn the phase runs no update and reports 0, which the
+    # history's average leaves out.
+    model.n_critic = 2
+    model.discriminator_step(real)  # d_optimizer.iterations: 2, the turn.
+    model.discriminator_step(real)  # 3: not the turn.
+    assert float(model.generator_step(real)["g_loss"]) == 0.0
+    assert int(model.g_optimizer.iterations) == 1
+
+
+def test_wgan_history_averages_g_loss_over_the_generator_updates(monkeypatch):
+    keras.utils.set_random_seed(0)
+    model = WGAN(latent_dim=8, n_critic=3, seed=1)
+    model.compile()
+    x = batch_for(model, size=8 * 6)
+    seen = []
+    original = model.update_metrics
+
+    def recording(logs, weights=None):
+        seen.append((logs["g_loss"], (weights or {}).get("g_loss")))
+        return original(logs, weights)
+
+    monkeypatch.setattr(model, "update_metrics", recording)
+    model.compile(run_eagerly=True)
+    history = model.fit(x, batch_size=8, epochs=1, verbose=0, shuffle=False).history
+    values = [float(ops.convert_to_numpy(v)) for v, _ in seen]
+    turns = [float(ops.convert_to_numpy(w)) for _, w in seen]
+    assert turns == [0, 0, 1, 0, 0, 1]
+    assert values[2] != 0 and values[5] != 0
+    np.testing.assert_allclose(history["g_loss"][0], (values[2] + values[5]) / 2, rtol=1e-6)
 
 
 # n_critic and clipping, batch by batch inside fit().
@@ -234,13 +264,18 @@ def test_generator_moves_on_every_n_critic_th_batch_only(cls):
 @pytest.mark.parametrize("run_eagerly", [False, True], ids=["compiled", "eager"])
 def test_a_skipped_generator_update_equals_the_put_back_one(run_eagerly, monkeypatch):
     # Where the backend branches (TensorFlow, PyTorch), a skipped step runs
-    # the forward pass only; elsewhere (JAX) the update is put back. The two
-    # train the same model (XLA may fuse the two graphs differently: 1e-6).
+    # nothing of the generator's phase; elsewhere (JAX) the update is put
+    # back. The two train the same model (XLA may fuse the two graphs
+    # differently: 1e-6). The critic has no Dropout: on PyTorch, Keras'
+    # unseeded Dropout draws from torch's global generator, which only the
+    # put-back route's extra forward pass advances.
     from keras_gen.models import adversarial
 
     def train():
         keras.utils.set_random_seed(0)
-        model = WGANGP(latent_dim=8, n_critic=3, seed=1)
+        w = np.random.default_rng(3).normal(0, 0.02, (784, 1)).astype("float32")
+        model = WGANGP(latent_dim=8, n_critic=3, seed=1,
+                       discriminator=linear_critic((28, 28, 1), w))
         model.compile(run_eagerly=run_eagerly)
         x = batch_for(model, size=8 * 7)
         history = model.fit(x, batch_size=8, epochs=1, verbose=0, shuffle=False).history

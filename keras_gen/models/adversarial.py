@@ -93,25 +93,25 @@ def minimize_every(loss_fn, variables, optimizer, interval):
     _check_can_put_back(optimizer)
     keep_update = ops.equal(ops.mod(optimizer.iterations, interval), 0)
     state = [v for v in optimizer.variables if v is not optimizer.iterations]
-    return _minimize_kept(
-        keep_update, loss_fn, variables, optimizer, state, count_skipped=True)
+    return _minimize_kept(keep_update, loss_fn, variables, optimizer, state)
 
 
 def minimize_if(keep, loss_fn, variables, optimizer, state=()):
-    """`backend.minimize()`, with the update kept only where `keep` is true.
+    """`backend.minimize()`, with the update taken only where `keep` is true.
 
     For a player that trains less often than the other, such as the
     generator of a Wasserstein GAN, updated once every `n_critic` critic
     updates. On the steps where `keep` is false, `variables`, the
     optimizer's whole state (its `iterations` included, so `iterations`
-    counts the updates kept and Adam's bias correction sees those) and
-    `state` stay as they were, bit for bit: as in `minimize_every()`, the
-    forward pass only where the backend can branch, else the update put
-    back.
+    counts the updates taken and Adam's bias correction sees those) and
+    `state` stay as they were, bit for bit. Where the backend can branch
+    (`backend.branch`: TensorFlow outside `tf.distribute`, PyTorch) such a
+    step runs nothing of `loss_fn`; elsewhere (JAX) the update runs and is
+    put back with a `where`. Either way the result is the same.
 
     Args:
-        keep: A boolean scalar tensor: whether this step's update stays.
-        loss_fn: As in `backend.minimize()`.
+        keep: A boolean scalar tensor: whether this step's update happens.
+        loss_fn: As in `backend.minimize()`; its `aux` is not returned.
         variables: As in `backend.minimize()`.
         optimizer: As in `backend.minimize()`, built, without
             `gradient_accumulation_steps`.
@@ -120,12 +120,14 @@ def minimize_if(keep, loss_fn, variables, optimizer, state=()):
             skipped step leaves the player exactly as it was.
 
     Returns:
-        `(loss, aux)` of every step, as `backend.minimize()` returns them.
+        The loss of the update, 0 on the steps without one (a scalar tensor;
+        weigh it by `keep` when averaging, as `WGAN`'s history does).
     """
     _check_can_put_back(optimizer)
-    return _minimize_kept(
-        keep, loss_fn, variables, optimizer, [*optimizer.variables, *state],
-        restore=state)
+    loss, _ = _minimize_kept(
+        keep, lambda: (loss_fn()[0], None), variables, optimizer,
+        [*optimizer.variables, *state], skip_forward=True)
+    return ops.where(keep, loss, ops.zeros_like(loss))
 
 
 def _check_can_put_back(optimizer):
@@ -146,33 +148,30 @@ def _check_can_put_back(optimizer):
         )
 
 
-def _minimize_kept(keep, loss_fn, variables, optimizer, state, restore=(), count_skipped=False):
-    """The update where `keep` holds; elsewhere the forward pass only.
+def _minimize_kept(keep, loss_fn, variables, optimizer, state, skip_forward=False):
+    """The update where `keep` holds; elsewhere `state` stays as it was.
 
     Where the backend can branch around variable updates
-    (`backend.branch`: TensorFlow outside `tf.distribute`, PyTorch), a
-    skipped step runs `loss_fn` without gradient or update, puts back
-    `restore` (what the forward pass assigns that a skipped step must not
-    keep: BatchNorm statistics) and, with `count_skipped`, counts the step
-    in `optimizer.iterations`. Elsewhere (JAX, a strategy) the update runs
-    on every step and `variables` and `state` are put back with a `where`.
-    The two give the same values (`tests/test_gan_variants.py`).
+    (`backend.branch`), a skipped step runs `loss_fn` without gradient or
+    update and counts the step in `optimizer.iterations` (as
+    `minimize_every` needs) or, with `skip_forward`, runs nothing and
+    returns a zero loss and no `aux`. Elsewhere the update runs on every
+    step and `variables` and `state` are put back with a `where`. The two
+    give the same values (`tests/test_gan_variants.py`).
     """
     variables = list(variables)
 
     def update():
         return backend.minimize(loss_fn, variables, optimizer)
 
-    def forward_only():
-        before = [ops.copy(variable.value) for variable in restore]
+    def skipped():
+        if skip_forward:
+            return ops.zeros((), "float32"), None
         loss, aux = loss_fn()
-        for variable, value in zip(restore, before):
-            variable.assign(value)
-        if count_skipped:
-            optimizer.iterations.assign_add(1)
+        optimizer.iterations.assign_add(1)
         return loss, aux
 
-    branched = backend.branch(keep, update, forward_only)
+    branched = backend.branch(keep, update, skipped)
     if branched is not None:
         return branched
     kept = variables + list(state)

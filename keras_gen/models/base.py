@@ -403,10 +403,18 @@ class GenerativeModel(backend.Model):
         arguments.update(x=batches, y=None, shuffle=False)
         return batches
 
-    def update_metrics(self, logs):
-        """Adds one step's values to the trackers; returns every tracker's result."""
+    def update_metrics(self, logs, weights=None):
+        """Adds one step's values to the trackers; returns every tracker's result.
+
+        Args:
+            logs: Dict `{name: scalar}` of the step.
+            weights: Optional dict `{name: scalar weight}`: a value weighted
+                0 does not count in its average (a loss of a step that
+                skipped its update).
+        """
+        weights = weights or {}
         for name, value in logs.items():
-            self.trackers[name].update_state(value)
+            self.trackers[name].update_state(value, sample_weight=weights.get(name))
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def unpack_batch(self, data):

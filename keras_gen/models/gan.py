@@ -131,12 +131,13 @@ def generator_update(model, real_images, loss, keep=None):
         model: A model with Keras-GAN's players (`add_generator_and_discriminator`).
         real_images: The batch of data; only its size is used.
         loss: `loss(fake_scores)` -> a scalar.
-        keep: Optional boolean scalar tensor: where false, the update is put
-            back (`minimize_if`), BatchNorm statistics and `g_optimizer`'s
-            state included.
+        keep: Optional boolean scalar tensor: where false, no update
+            (`minimize_if`): the generator, its BatchNorm statistics and
+            `g_optimizer`'s state stay as they were.
 
     Returns:
-        `(g_loss, fake_scores)`.
+        `(g_loss, fake_scores)`; with `keep`, `(g_loss, None)`, `g_loss` 0 on
+        the steps without an update.
     """
     noise = model.sample_prior_codes(ops.shape(real_images)[0])
 
@@ -148,8 +149,9 @@ def generator_update(model, real_images, loss, keep=None):
     variables = model.generator.trainable_variables
     if keep is None:
         return backend.minimize(loss_fn, variables, model.g_optimizer)
-    return minimize_if(keep, loss_fn, variables, model.g_optimizer,
-                       state=model.generator.non_trainable_variables)
+    g_loss = minimize_if(keep, loss_fn, variables, model.g_optimizer,
+                         state=model.generator.non_trainable_variables)
+    return g_loss, None
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")

@@ -56,14 +56,15 @@ class WGAN(GenerativeModel):
     critic's `n_critic`-th update since its last, as the PyTorch ports do
     (Keras-GAN draws `n_critic` batches per iteration: the same number of
     updates of each player per image seen). On the other batches the
-    generator stays as it was, bit for bit (`minimize_if`: its forward pass
-    only on TensorFlow and PyTorch, the update put back on JAX): its
-    weights, BatchNorm statistics and `g_optimizer`'s state, `iterations`
-    included, so `g_optimizer.iterations` counts the
-    generator's real updates and `d_optimizer.iterations` the critic's; the
-    turn is read from `d_optimizer.iterations`, saved with the model, so a
-    resumed run keeps it. `g_loss` is logged on every batch (the
-    generator's loss before its update, kept or not).
+    generator stays as it was, bit for bit (`minimize_if`: nothing of the
+    generator's phase runs on TensorFlow and PyTorch; on JAX its update is
+    computed and put back): its weights, BatchNorm statistics and
+    `g_optimizer`'s state, `iterations` included, so
+    `g_optimizer.iterations` counts the generator's real updates and
+    `d_optimizer.iterations` the critic's; the turn is read from
+    `d_optimizer.iterations`, saved with the model, so a resumed run keeps
+    it. The history's `g_loss` averages the batches that update the
+    generator (its loss before each update).
 
     Defaults are Keras-GAN's `wgan.py`: generator `Dense(128 * 7 * 7,
     relu)`, two `UpSampling2D -> Conv2D(128, then 64, 4) ->
@@ -160,8 +161,10 @@ class WGAN(GenerativeModel):
     def train_step(self, data):
         real_images = self.unpack_batch(data)
         logs = self.discriminator_step(real_images)  # The critic, every batch.
-        logs.update(self.generator_step(real_images))  # Kept every n_critic-th.
-        return self.update_metrics(logs)
+        logs.update(self.generator_step(real_images))  # Every n_critic-th.
+        # `g_loss` averages the batches that update the generator.
+        turn = ops.cast(critic_updates_done(self), "float32")
+        return self.update_metrics(logs, weights={"g_loss": turn})
 
     def discriminator_loss(self, real_scores, fake_scores):
         """`mean(D(G(z))) - mean(D(x))`."""
@@ -189,10 +192,10 @@ class WGAN(GenerativeModel):
             variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))
 
     def generator_step(self, real_images):
-        """Updates the generator, kept when `n_critic` critic updates are done.
+        """Updates the generator when `n_critic` critic updates are done.
 
         Returns:
-            Dict of the step's `g_loss`.
+            Dict of the step's `g_loss`: 0 on the batches without an update.
         """
         g_loss, _ = generator_update(self, real_images, self.generator_loss,
                                      keep=critic_updates_done(self))
