@@ -1,4 +1,4 @@
-"""What happens when things go wrong: each probe of the README's table.
+"""What happens when things go wrong: each probe of the table in docs/reliability.md.
 
 Kills during saves, bad inputs of every kind on every model, NaN in streamed
 data, damaged dataset files and unwritable output folders: each gets a clear

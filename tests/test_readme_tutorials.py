@@ -1,9 +1,11 @@
-"""The README's "Coming from the tutorials" blocks run as written.
+"""The "Coming from the tutorials" blocks run as written.
 
-Each Python block of that section is executed in order in one namespace, in
-a temporary working directory, with two changes so the suite stays fast:
-after the first (set-up) block the data arrays are cut to a few hundred
-images, and every literal `epochs=N` becomes `epochs=min(N, 2)`.
+The README's section of that name points at `docs/tutorials.md`, the page
+that holds the blocks. Each Python block of that page is executed in order
+in one namespace, in a temporary working directory, with two changes so the
+suite stays fast: after the first (set-up) block the data arrays are cut to
+a few hundred images, and every literal `epochs=N` becomes
+`epochs=min(N, 2)`.
 """
 
 import re
@@ -11,16 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-SECTION = "## Coming from the tutorials"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "tutorials.md"
+TITLE = "# Coming from the tutorials\n"
 EXAMPLES = 256
 
 
 def tutorial_blocks():
-    text = README.read_text()
-    assert SECTION in text, f"README.md has no section {SECTION!r}"
-    section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    text = PAGE.read_text()
+    assert text.startswith(TITLE), f"docs/tutorials.md does not start with {TITLE!r}"
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
 
 
 def shortened(code):
@@ -46,11 +47,11 @@ def test_the_blocks_run_in_order(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     blocks = tutorial_blocks()
     namespace = {"__name__": "readme"}
-    exec(compile(blocks[0], "README block 1", "exec"), namespace)
+    exec(compile(blocks[0], "docs/tutorials.md block 1", "exec"), namespace)
     for name in ("x_train", "y_train", "x_test", "y_test"):
         namespace[name] = namespace[name][:EXAMPLES]
     for number, block in enumerate(blocks[1:], start=2):
-        exec(compile(shortened(block), f"README block {number}", "exec"), namespace)
+        exec(compile(shortened(block), f"docs/tutorials.md block {number}", "exec"), namespace)
 
     # What each block promises.
     assert namespace["model"] is namespace["vae"]  # build_model() gives the model.

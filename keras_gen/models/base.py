@@ -223,7 +223,8 @@ class GenerativeModel(backend.Model):
         Args:
             stop_on_nan: Whether to stop at the first non-finite loss
                 (default True); False trains on regardless.
-            *args, **kwargs: As `keras.Model.fit()`.
+            *args: As `keras.Model.fit()`.
+            **kwargs: As `keras.Model.fit()`.
 
         Returns:
             The `History`, as Keras returns it.
