@@ -162,3 +162,17 @@ def test_a_plain_install_in_a_fresh_virtual_environment(tmp_path):
     )
     assert job.returncode == 0, job.stderr[-3000:]
     assert (tmp_path / "vae" / "vae.keras").is_file()
+
+
+def test_the_version_has_one_source_and_a_changelog():
+    # setup.cfg reads `keras_gen.__version__`; the changelog names the release.
+    from setuptools.config.setupcfg import read_configuration
+
+    import keras_gen
+
+    root = Path(__file__).resolve().parents[1]
+    assert "attr: keras_gen.__version__" in (root / "setup.cfg").read_text()
+    metadata = read_configuration(str(root / "setup.cfg"))["metadata"]
+    assert metadata["version"] == keras_gen.__version__
+    changelog = (root / "CHANGELOG.md").read_text()
+    assert f"## {keras_gen.__version__}" in changelog and "## Unreleased" in changelog
