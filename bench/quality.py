@@ -20,6 +20,7 @@ for the shortened runs a 2-core CPU can afford):
 | bgan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs, boundary-seeking G loss |
 | wgan | MNIST, Fashion | 10 | 64 | RMSprop 5e-5 | Keras-GAN's conv nets, n_critic 5, clip 0.01 |
 | wgan_gp | MNIST, Fashion | 10 | 64 | RMSprop 5e-5 | as wgan, gradient penalty 10, no clipping |
+| wgan_gp_paper | MNIST, Fashion | 10 | 64 | Adam 1e-4, beta1 0.5, beta2 0.9 (the paper's) | as wgan_gp |
 | ebgan | MNIST | 30 | 64 | Adam 1e-3 cost, 2e-4 generator | MLP, margin 0.5, pull-away 0.1 |
 | aae | MNIST | 20 | 100 | Adam 6e-4 / 8e-4 / 8e-4 | latent 2, Gaussian prior std 5 |
 | aae_supervised | MNIST | 20 | 100 | as aae | labels to the decoder |
@@ -128,6 +129,13 @@ SPECS = {
                      "image", epochs=10),
     "wgan_gp": gan_spec(lambda seed: keras_gen.WGANGP(latent_dim=100, seed=seed),
                         "image", epochs=10),
+    # Gulrajani et al.'s optimizer on Keras-GAN's networks.
+    "wgan_gp_paper": {
+        **gan_spec(lambda seed: keras_gen.WGANGP(latent_dim=100, seed=seed), "image", epochs=10),
+        "compile": lambda model, steps: model.compile(
+            d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9),
+            g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)),
+    },
     "ebgan": {
         "datasets": ("mnist",), "epochs": 30, "batch_size": 64,
         "layout": "flat", "value_range": (-1.0, 1.0),
