@@ -17,6 +17,10 @@ MODELS = {
     "denoising_autoencoder": (
         lambda: keras_gen.DenoisingAutoencoder(input_shape=(8,), seed=1), "flat"),
     "vae": (lambda: keras_gen.VariationalAutoencoder(input_shape=(8,), seed=1), "flat"),
+    "beta_vae": (lambda: keras_gen.VariationalAutoencoder(input_shape=(8,), beta=4.0,
+                                                          seed=1), "flat"),
+    "cvae": (lambda: keras_gen.ConditionalVariationalAutoencoder(
+        input_shape=(8,), intermediate_dim=16, seed=1), "labelled"),
     "gan": (lambda: keras_gen.GAN(input_shape=(8,), seed=1), "signed"),
     "dcgan": (lambda: keras_gen.DCGAN(input_shape=(8, 8, 1), seed=1), "image"),
     "ebgan": (lambda: keras_gen.EBGAN(input_shape=(8,), seed=1), "signed"),

@@ -3,6 +3,9 @@
 from keras_gen.models.adversarial_autoencoder import AdversarialAutoencoder
 from keras_gen.models.autoencoder import Autoencoder
 from keras_gen.models.bgan import BGAN
+from keras_gen.models.conditional_variational_autoencoder import (
+    ConditionalVariationalAutoencoder,
+)
 from keras_gen.models.base import GenerativeModel
 from keras_gen.models.dcgan import DCGAN
 from keras_gen.models.denoising_autoencoder import DenoisingAutoencoder

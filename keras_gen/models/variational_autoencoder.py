@@ -13,7 +13,12 @@ from keras_gen.models.base import (
     DEFAULT_BATCH_SIZE,
     GenerativeModel,
 )
-from keras_gen.validation import check_choice, check_positive_int, check_shape
+from keras_gen.validation import (
+    check_choice,
+    check_non_negative_float,
+    check_positive_int,
+    check_shape,
+)
 
 RECONSTRUCTION_LOSSES = {
     # The W&B blog: `mse(inputs, outputs) * original_dim`.
@@ -32,12 +37,21 @@ class VariationalAutoencoder(GenerativeModel):
     layer (the blog's `sampling` Lambda); the decoder maps `z` back to
     `input_shape` through a sigmoid, so inputs are expected in [0, 1].
 
-    The loss is `reconstruction + KL` per example, averaged over the batch,
-    and it is built in, so compile with an optimizer only:
-    `vae.compile("adam")`. The history tracks `loss`,
-    `reconstruction_loss` and `kl_loss`. `kl_loss` is everything added with
-    `add_loss()` during the forward pass: the KL term, plus the penalty of any
-    weight regularizer you put on your own layers.
+    The loss is `reconstruction + beta * KL` per example, averaged over the
+    batch, plus anything else added with `add_loss()` during the forward
+    pass (the penalty of a weight regularizer you put on your own layers).
+    `beta=1` is the VAE's negative ELBO; `beta > 1` is the β-VAE of Higgins
+    et al. (2017), which trades reconstruction for a code closer to the
+    prior (more disentangled factors). The loss is built in, so compile
+    with an optimizer only: `vae.compile("adam")`. The history tracks
+    `loss`, `reconstruction_loss` and `kl_loss`, the KL term unweighted
+    (without `beta`) and without the other `add_loss()` terms.
+
+    ```python
+    beta_vae = keras_gen.VariationalAutoencoder(latent_dim=10, beta=4.0)
+    beta_vae.compile("adam")
+    beta_vae.fit(x_train, epochs=50, batch_size=128)  # x in [0, 1], (n, 784)
+    ```
 
     Args:
         input_shape: Shape of one example, e.g. `(784,)` or `(28, 28, 1)`.
@@ -50,6 +64,7 @@ class VariationalAutoencoder(GenerativeModel):
             i.e. MSE times `original_dim`, the W&B blog) or
             `"binary_crossentropy"` (summed over the pixels, the Paperspace
             post; with it the loss is the negative ELBO in nats).
+        beta: Weight of the KL term, >= 0: 1 for the VAE, > 1 for a β-VAE.
         seed: Optional integer seed of the sampling noise.
         **kwargs: Base model arguments such as `name`.
     """
@@ -61,6 +76,7 @@ class VariationalAutoencoder(GenerativeModel):
         intermediate_dim=512,
         latent_dim=2,
         reconstruction_loss="mse",
+        beta=1.0,
         seed=None,
         **kwargs,
     ):
@@ -84,13 +100,15 @@ class VariationalAutoencoder(GenerativeModel):
         self.reconstruction_loss = check_choice(
             reconstruction_loss, "reconstruction_loss", RECONSTRUCTION_LOSSES
         )
+        self.beta = check_non_negative_float(beta, "beta")
         self.seed = seed
         self.encoder = self.build_encoder()
         self.decoder = self.build_decoder()
-        self.reconstruction_loss_tracker = keras.metrics.Mean(
-            name="reconstruction_loss"
-        )
-        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        # A subclass with its own `train_step` (and `metric_names`) has them.
+        trackers = self.trackers or {}
+        self.reconstruction_loss_tracker = trackers.get(
+            "reconstruction_loss", keras.metrics.Mean(name="reconstruction_loss"))
+        self.kl_loss_tracker = trackers.get("kl_loss", keras.metrics.Mean(name="kl_loss"))
         self.build((None, *self.input_shape))
 
     def build_encoder(self):
@@ -124,11 +142,17 @@ class VariationalAutoencoder(GenerativeModel):
 
     def call(self, inputs, training=False):
         z_mean, z_log_var, z = self.encoder(inputs, training=training)
-        # The KL term reaches `compute_loss()` through `self.losses`, which
-        # works on every backend (a functional model's `add_loss` raises
-        # NotImplementedError on Keras 3).
-        self.add_loss(ops.mean(losses.kl_divergence(z_mean, z_log_var)))
+        self.keep_kl_loss(z_mean, z_log_var)
         return self.decoder(z, training=training)
+
+    def keep_kl_loss(self, z_mean, z_log_var):
+        """Keeps the batch's mean KL term for `loss_terms()`, run next in the step.
+
+        Not `add_loss()`: the loss needs the KL term apart from the other
+        terms added there (a regularizer's), and on JAX Keras' trainer
+        returns those to the model as one list, whoever added them.
+        """
+        self._batch_kl_loss = ops.mean(losses.kl_divergence(z_mean, z_log_var))
 
     def compile(self, optimizer="adam", **kwargs):
         """Configures training. The loss is built in: pass an optimizer.
@@ -149,15 +173,31 @@ class VariationalAutoencoder(GenerativeModel):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        reconstruction = RECONSTRUCTION_LOSSES[self.reconstruction_loss](
-            x, y_pred
-        )
-        reconstruction_loss = losses.weighted_mean(reconstruction, sample_weight)
-        kl_loss = sum(self.losses)
+        loss, reconstruction_loss, kl_loss = self.loss_terms(x, y_pred, sample_weight)
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
         self.kl_loss_tracker.update_state(kl_loss)
         # As Keras' own losses: under `tf.distribute`, this replica's share.
-        return backend.scale_for_replicas(reconstruction_loss + kl_loss)
+        return backend.scale_for_replicas(loss)
+
+    def loss_terms(self, x, reconstruction, sample_weight=None):
+        """The batch's loss and its terms, after a forward pass of the model.
+
+        Args:
+            x: The inputs, `(batch_size, *input_shape)`.
+            reconstruction: The model's outputs for them.
+            sample_weight: Optional weights of the examples.
+
+        Returns:
+            `(loss, reconstruction_loss, kl_loss)`: scalars, `loss` the
+            reconstruction plus `beta` times the KL term plus any other
+            `add_loss()` term of the forward pass.
+        """
+        per_example = RECONSTRUCTION_LOSSES[self.reconstruction_loss](x, reconstruction)
+        reconstruction_loss = losses.weighted_mean(per_example, sample_weight)
+        kl_loss = self._batch_kl_loss  # Of the forward pass just run.
+        # The `add_loss()` terms (regularizers) count in the loss only.
+        loss = reconstruction_loss + self.beta * kl_loss + sum(self.losses)
+        return loss, reconstruction_loss, kl_loss
 
     def encode(self, x, batch_size=DEFAULT_BATCH_SIZE, sample=False):
         """Encodes inputs to latent codes.
@@ -182,6 +222,7 @@ class VariationalAutoencoder(GenerativeModel):
             "intermediate_dim": self.intermediate_dim,
             "latent_dim": self.latent_dim,
             "reconstruction_loss": self.reconstruction_loss,
+            "beta": self.beta,
             "seed": self.seed,
         }
         return {**base_config, **config}
