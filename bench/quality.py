@@ -21,6 +21,9 @@ for the shortened runs a 2-core CPU can afford):
 | wgan | MNIST, Fashion | 10 | 64 | RMSprop 5e-5 | Keras-GAN's conv nets, n_critic 5, clip 0.01 |
 | wgan_gp | MNIST, Fashion | 10 | 64 | RMSprop 5e-5 | as wgan, gradient penalty 10, no clipping |
 | wgan_gp_paper | MNIST, Fashion | 10 | 64 | Adam 1e-4, beta1 0.5, beta2 0.9 (the paper's) | as wgan_gp |
+| cgan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs with label embeddings, all labels |
+| beta_vae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, latent 10, beta 4 |
+| cvae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, labels into encoder and decoder |
 | ebgan | MNIST | 30 | 64 | Adam 1e-3 cost, 2e-4 generator | MLP, margin 0.5, pull-away 0.1 |
 | aae | MNIST | 20 | 100 | Adam 6e-4 / 8e-4 / 8e-4 | latent 2, Gaussian prior std 5 |
 | aae_supervised | MNIST | 20 | 100 | as aae | labels to the decoder |
@@ -119,7 +122,27 @@ SPECS = {
         ),
         "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
     },
+    "beta_vae": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 50, "batch_size": 128,
+        "layout": "flat", "value_range": (0.0, 1.0),
+        "build": lambda seed: keras_gen.VariationalAutoencoder(
+            intermediate_dim=512, latent_dim=10, beta=4.0,
+            reconstruction_loss="binary_crossentropy", seed=seed,
+        ),
+        "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
+    },
+    "cvae": {
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 50, "batch_size": 128,
+        "layout": "flat", "value_range": (0.0, 1.0), "labels": "all",
+        "build": lambda seed: keras_gen.ConditionalVariationalAutoencoder(
+            intermediate_dim=512, latent_dim=2,
+            reconstruction_loss="binary_crossentropy", seed=seed,
+        ),
+        "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
+    },
     "gan": gan_spec(lambda seed: keras_gen.GAN(latent_dim=100, seed=seed)),
+    "cgan": {**gan_spec(lambda seed: keras_gen.CGAN(latent_dim=100, seed=seed), "image"),
+             "labels": "all"},
     "dcgan": gan_spec(lambda seed: keras_gen.DCGAN(
         input_shape=(28, 28, 1), latent_dim=100, seed=seed), "image", epochs=10),
     # Keras-GAN's variants, with its defaults (networks, optimizers).
@@ -223,7 +246,8 @@ def environment(args):
 
 def rounded(results, digits=4):
     return {
-        key: round(value, digits) if isinstance(value, float) else value
+        key: round(value, digits) if isinstance(value, float)
+        else [round(v, digits) for v in value] if isinstance(value, list) else value
         for key, value in results.items()
     }
 
@@ -289,6 +313,11 @@ def bench_model(name, dataset, args):
             value_range=spec["value_range"], seed=args.seed,
         )))
         row["num_samples"] = args.num_samples
+    if getattr(model, "num_classes", None) and evaluation.can_generate(model):
+        row.update(rounded(evaluation.conditional_accuracy(
+            model, dataset, num_samples=args.num_samples,
+            value_range=spec["value_range"], seed=args.seed,
+        )))
     if semi_supervised:
         error = model.classification_error(x_test, y_test)
         row["test_error_percent"] = round(100 * error, 2)

@@ -20,6 +20,7 @@ _EXPORTS = {
     "AdversarialAutoencoder": "keras_gen.models",
     "Autoencoder": "keras_gen.models",
     "BGAN": "keras_gen.models",
+    "CGAN": "keras_gen.models",
     "ConditionalVariationalAutoencoder": "keras_gen.models",
     "DCGAN": "keras_gen.models",
     "DenoisingAutoencoder": "keras_gen.models",

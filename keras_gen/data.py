@@ -681,29 +681,44 @@ class SampledBatches(IndexedBatches):
         batch_size: Rows per batch, drawn with replacement.
         num_batches: Batches per epoch.
         seed: Non-negative integer seed of the draws.
+        y: Optional integer labels, one per row of `x`, drawn with their rows
+            (the conditional GANs' `cgan.py` loop).
 
-    Elements: `(x,)` batches of NumPy arrays of `batch_size` rows.
+    Elements: `(x,)` batches of NumPy arrays of `batch_size` rows, or
+    `(x, y)` with labels.
     """
 
-    def __init__(self, x, batch_size=128, num_batches=1, seed=0):
+    def __init__(self, x, batch_size=128, num_batches=1, seed=0, y=None):
         super().__init__(shuffle=True, seed=seed)
         self.batch_size = validation.check_positive_int(batch_size, "batch_size")
         self._num_batches = validation.check_positive_int(num_batches, "num_batches")
         self.x = _as_floatx(x)
+        self.y = None if y is None else np.asarray(y)
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(
+                f"`y` must have one label per row of `x` ({len(self.x)}). "
+                f"Received: y of length {len(self.y)}"
+            )
 
     def __len__(self):
         return self._num_batches
 
     def batch(self, epoch, index):
-        """Batch `index` of epoch `epoch`: a 1-tuple of `batch_size` random rows."""
+        """Batch `index` of epoch `epoch`: `batch_size` random rows (and their labels)."""
         rng = np.random.default_rng(
             np.random.SeedSequence(self.seed, spawn_key=(2, epoch, index))
         )
-        return (self.x[rng.integers(0, len(self.x), self.batch_size)],)
+        rows = rng.integers(0, len(self.x), self.batch_size)
+        if self.y is None:
+            return (self.x[rows],)
+        return (self.x[rows], self.y[rows])
 
     def element_spec(self):
-        """A 1-tuple of `(shape, dtype)`."""
-        return (((self.batch_size, *self.x.shape[1:]), self.x.dtype.name),)
+        """A tuple of `(shape, dtype)`, one per element."""
+        spec = (((self.batch_size, *self.x.shape[1:]), self.x.dtype.name),)
+        if self.y is None:
+            return spec
+        return (*spec, ((self.batch_size, *self.y.shape[1:]), self.y.dtype.name))
 
 
 def _as_floatx(array):

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from keras_gen.callbacks.base import FixedCodesGridCallback
 from keras_gen.callbacks.images import DEFAULT_PADDING
 from keras_gen.validation import check_positive_int
@@ -14,7 +16,9 @@ class SampleGrid(FixedCodesGridCallback):
     seed)`, the first time a picture is made, and reused at every epoch so
     pictures are comparable across epochs. This is the "generate images every
     `gen_interval` epochs" step of the GAN tutorials; here the interval is
-    called `every_n_epochs` like in the other callbacks.
+    called `every_n_epochs` like in the other callbacks. For a model with
+    classes (`num_classes`), sample `i` is drawn as class `i % num_classes`
+    (see `StyleGrid` for a row per style, a column per class).
 
     Args:
         num_samples: Number of images in the grid.
@@ -60,8 +64,11 @@ class SampleGrid(FixedCodesGridCallback):
 
     def make_picture(self):
         model = self._get_model()
+        num_classes = getattr(model, "num_classes", None)
+        # A model with classes draws sample i as class i % num_classes.
+        labels = None if num_classes is None else np.arange(self.num_samples) % num_classes
         return self.tile(
-            model.decode(self.fixed_codes(model, self.num_samples)),
+            model.decode(self.fixed_codes(model, self.num_samples), labels=labels),
             rows=math.ceil(self.num_samples / self.columns),
             columns=self.columns,
         )

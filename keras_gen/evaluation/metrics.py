@@ -455,6 +455,56 @@ def generator_quality(
     )
 
 
+def conditional_accuracy(
+    model,
+    dataset="mnist",
+    num_samples=DEFAULT_NUM_SAMPLES,
+    value_range=None,
+    seed=0,
+    batch_size=classifiers.DEFAULT_BATCH_SIZE,
+):
+    """How often the reference classifier reads a sample as the class it was drawn as.
+
+    Draws `num_samples` samples with `model.generate(num_samples, seed=seed,
+    labels=...)`, the classes in turn (`i % num_classes`, as balanced as the
+    count allows), and labels them with the shipped reference classifier.
+
+    Args:
+        model: A model with classes (`num_classes`) and
+            `generate(num_samples, seed, labels=)`: `CGAN`, `ACGAN`, the
+            conditional VAE, the supervised adversarial autoencoder.
+        dataset: `"mnist"` or `"fashion_mnist"`, the classifier's.
+        num_samples: How many samples.
+        value_range: `(low, high)` of the model's outputs; inferred from
+            its decoder's last activation by default.
+        seed: Seed of the codes.
+        batch_size: Images per classifier call.
+
+    Returns:
+        Dict with `conditional_accuracy` (a fraction) and
+        `conditional_accuracy_by_class` (a list, one fraction per class).
+    """
+    num_samples = check_positive_int(num_samples, "num_samples")
+    num_classes = getattr(model, "num_classes", None)
+    if not isinstance(num_classes, int) or not can_generate(model):
+        raise ValueError(
+            "`model` must generate the classes asked for, with `num_classes` and "
+            "`generate(num_samples, seed, labels=)` (CGAN, ACGAN, the conditional "
+            f"VAE). Received: a {type(model).__name__} with num_classes={num_classes!r}"
+        )
+    if value_range is None:
+        value_range = infer_value_range(model)
+    labels = np.arange(num_samples) % num_classes
+    samples = model.generate(num_samples, seed=seed, labels=labels)
+    classifier = classifiers.load_reference_classifier(dataset)
+    correct = classifier.predict(samples, value_range=value_range, batch_size=batch_size) == labels
+    return {
+        "conditional_accuracy": float(np.mean(correct)),
+        "conditional_accuracy_by_class": [
+            float(np.mean(correct[labels == k])) for k in range(num_classes)],
+    }
+
+
 def real_data_floor(
     dataset="mnist", num_samples=DEFAULT_NUM_SAMPLES, k=DEFAULT_K
 ):

@@ -516,7 +516,7 @@ class GenerativeModel(backend.Model):
 
     def train(
         self, epochs=None, batch_size=128, save_interval=50, x=None,
-        directory="images", seed=None, verbose="auto", sample_interval=None,
+        directory="images", seed=None, verbose="auto", sample_interval=None, y=None,
     ):
         """Keras-GAN's `train()`: `epochs` iterations of one random batch each.
 
@@ -547,6 +547,8 @@ class GenerativeModel(backend.Model):
             verbose: As in `fit()`; 0 also silences the message saying
                 where the pictures go.
             sample_interval: Keras-GAN's `gan.py` name for `save_interval`.
+            y: For a model with classes (`CGAN`, `ACGAN`), the integer labels
+                of `x`; MNIST's with MNIST.
 
         Returns:
             The `History` of the `fit()` call: one entry per metric, the
@@ -574,13 +576,18 @@ class GenerativeModel(backend.Model):
         if sample_interval is not None:
             save_interval = sample_interval
         if x is None:
-            x = self._keras_gan_mnist()
+            x, mnist_labels = self._keras_gan_mnist()
+            y = mnist_labels if y is None else y
         self._check_batch(x, "x")
+        if self.num_classes is None:
+            y = None  # Unconditional: labels unused.
+        else:
+            self._check_labels_of(x, y, "y")
         if not self.compiled:
             self.compile()
         if seed is None:
             seed = int(np.random.randint(2**31 - 1))
-        batches = data.SampledBatches(x, batch_size, iterations, seed=seed)
+        batches = data.SampledBatches(x, batch_size, iterations, seed=seed, y=y)
         pictures = callbacks.EveryNBatches(
             callbacks.SampleGrid(
                 num_samples=25, columns=5, value_range=self.value_range,
@@ -598,7 +605,7 @@ class GenerativeModel(backend.Model):
         return self.fit(batches, epochs=1, callbacks=[pictures], verbose=verbose)
 
     def _keras_gan_mnist(self):
-        """MNIST's training digits in [-1, 1], flat or as images to fit the model."""
+        """MNIST's training digits in [-1, 1], flat or as images to fit the model, and labels."""
         layouts = {(784,): "flat", (28, 28, 1): "image"}
         if self.input_shape not in layouts:
             raise ValueError(
@@ -607,10 +614,10 @@ class GenerativeModel(backend.Model):
                 f"for a model of another shape. Received: input_shape="
                 f"{self.input_shape}"
             )
-        (x_train, _), _ = data.load_dataset(
+        (x_train, y_train), _ = data.load_dataset(
             "mnist", layout=layouts[self.input_shape], value_range=(-1.0, 1.0)
         )
-        return x_train
+        return x_train, y_train
 
     def encode(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes inputs to latent codes.
@@ -708,6 +715,19 @@ class GenerativeModel(backend.Model):
             A float32 tensor of shape `(num_samples, latent_dim)`.
         """
         return self.prior.sample(num_samples, seed=self.latent_sampler.seed_generator)
+
+    def sample_labels(self, num_samples):
+        """Draws `num_samples` one-hot classes, uniformly, inside a training step.
+
+        From the same seeded source as `sample_prior_codes` (saved with the
+        model); for the models with classes that draw the classes of their
+        fakes (`CGAN`, `ACGAN`).
+
+        Returns:
+            A float32 tensor of shape `(num_samples, num_classes)`.
+        """
+        categorical = priors.Categorical(self.num_classes)
+        return categorical.sample(num_samples, seed=self.latent_sampler.seed_generator)
 
     def sample_prior(self, num_samples, seed=None, *, labels=None):
         """Draws latent codes from the model's prior (`model.prior`), with NumPy.

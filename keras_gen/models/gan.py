@@ -20,26 +20,56 @@ from keras_gen.validation import check_positive_int, check_shape, check_units
 METRIC_NAMES = ("d_loss", "g_loss", "d_acc", "d_x", "d_g_z1", "d_g_z2")
 
 
-def mlp_generator(latent_dim, units, output_shape, batch_norm_first=False):
+def label_embedding(labels, size, name="label_embedding"):
+    """Keras-GAN's `Flatten()(Embedding(num_classes, size)(label))`, on one-hot labels.
+
+    A bias-free `Dense` on a one-hot vector picks one row of its kernel: the
+    same lookup, initialized like Keras' `Embedding` (uniform in +-0.05).
+    """
+    return keras.layers.Dense(
+        size, use_bias=False, name=name,
+        kernel_initializer=keras.initializers.RandomUniform(-0.05, 0.05))(labels)
+
+
+def conditional_inputs(latent_dim, num_classes):
+    """The inputs of a generator: `noise`, or `[labels, noise]` with the code multiplied in.
+
+    Returns:
+        `(inputs, x)`: the `keras.Input`s and the tensor the layers start
+        from, `noise * label_embedding(labels)` with classes (Keras-GAN's
+        `multiply([noise, label_embedding])`).
+    """
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    if num_classes is None:
+        return noise, noise
+    labels = keras.Input(shape=(num_classes,), name="labels")
+    x = keras.layers.Multiply()([noise, label_embedding(labels, latent_dim)])
+    return [labels, noise], x
+
+
+def mlp_generator(latent_dim, units, output_shape, batch_norm_first=False, num_classes=None):
     """Builds an MLP generator: the lecture notes' (`GAN`, `EBGAN`), Keras-GAN's.
 
     Each hidden layer is `Dense -> LeakyReLU(0.2)`, followed by
     `BatchNormalization(momentum=0.8)`: from the second layer on (the
     lecture notes'), or on every layer with `batch_norm_first=True`
-    (Keras-GAN's `gan.py`, `lsgan.py`, `bgan.py`). The output is a tanh,
-    reshaped to `output_shape`.
+    (Keras-GAN's `gan.py`, `lsgan.py`, `bgan.py`, `cgan.py`). The output is
+    a tanh, reshaped to `output_shape`.
 
     Args:
         latent_dim: Size of the noise vector.
         units: Hidden layer sizes.
         output_shape: Shape of one generated image.
         batch_norm_first: Whether the first hidden layer has BatchNorm too.
+        num_classes: For a conditional generator (`CGAN`), the number of
+            classes: the inputs are then `[one-hot labels, noise]`, the noise
+            multiplied by the label's embedding (`conditional_inputs`).
 
     Returns:
-        A `keras.Model` named `"generator"`: `(latent_dim,) -> output_shape`.
+        A `keras.Model` named `"generator"`: `(latent_dim,) -> output_shape`,
+        or `[(num_classes,), (latent_dim,)] -> output_shape`.
     """
-    noise = keras.Input(shape=(latent_dim,), name="noise")
-    x = noise
+    inputs, x = conditional_inputs(latent_dim, num_classes)
     for index, size in enumerate(units):
         x = keras.layers.Dense(size)(x)
         x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
@@ -47,7 +77,7 @@ def mlp_generator(latent_dim, units, output_shape, batch_norm_first=False):
             x = keras.layers.BatchNormalization(momentum=0.8)(x)
     x = keras.layers.Dense(math.prod(output_shape), activation="tanh")(x)
     images = keras.layers.Reshape(output_shape)(x)
-    return keras.Model(noise, images, name="generator")
+    return keras.Model(inputs, images, name="generator")
 
 
 def mlp_discriminator(input_shape, units, activation="sigmoid"):
@@ -81,7 +111,9 @@ def add_generator_and_discriminator(model, latent_dim, generator, discriminator,
     samples) and `model.latent_sampler`, the seeded source of the training
     noise (its state is saved with the model, so a resumed run draws what
     the uninterrupted one would). `combined` is noise -> generator ->
-    discriminator, sharing their layers.
+    discriminator, sharing their layers; for a model with classes
+    (`model.num_classes`), `[labels, noise]` -> generator -> discriminator,
+    the labels given to the discriminator too if it takes two inputs.
     """
     model.latent_dim = latent_dim
     model.prior = priors.Gaussian(latent_dim, std=1.0)
@@ -89,10 +121,21 @@ def add_generator_and_discriminator(model, latent_dim, generator, discriminator,
     model.generator = generator
     model.discriminator = discriminator
     noise = keras.Input(shape=(latent_dim,), name="noise")
-    model.combined = keras.Model(noise, discriminator(generator(noise)), name="combined")
+    if model.num_classes is None:
+        model.combined = keras.Model(noise, discriminator(generator(noise)), name="combined")
+        return
+    labels = keras.Input(shape=(model.num_classes,), name="labels")
+    images = generator([labels, noise])
+    scores = discriminator([labels, images] if len(discriminator.inputs) == 2 else images)
+    model.combined = keras.Model([labels, noise], scores, name="combined")
 
 
-def discriminator_update(model, real_images, loss):
+def with_labels(labels):
+    """What a conditional player takes: `x` alone, or `[labels, x]` with labels."""
+    return (lambda x: x) if labels is None else (lambda x: [labels, x])
+
+
+def discriminator_update(model, real_images, loss, labels=None):
     """One update of `model.discriminator` against fakes of the untouched generator.
 
     The fakes come from `generator(z, training=False)` on fresh noise, as
@@ -100,17 +143,21 @@ def discriminator_update(model, real_images, loss):
     scores the real and the fake batch separately (each BatchNorm sees one
     kind of image, as in Keras-GAN and the PyTorch DCGAN example) and
     minimizes `loss(real_scores, fake_scores)` with `model.d_optimizer`.
+    With `labels` (one-hot, `CGAN`), both players take `[labels, x]`: the
+    fakes are drawn as the real batch's classes, as in Keras-GAN's
+    `cgan.py`.
 
     Returns:
         `(d_loss, real_scores, fake_scores)`, the scores from before the update.
     """
     real_images = ops.convert_to_tensor(real_images)
+    conditioned = with_labels(labels)
     noise = model.sample_prior_codes(ops.shape(real_images)[0])
-    fake_images = ops.stop_gradient(model.generator(noise, training=False))
+    fake_images = ops.stop_gradient(model.generator(conditioned(noise), training=False))
 
     def loss_fn():
-        real_scores = model.discriminator(real_images, training=True)
-        fake_scores = model.discriminator(fake_images, training=True)
+        real_scores = model.discriminator(conditioned(real_images), training=True)
+        fake_scores = model.discriminator(conditioned(fake_images), training=True)
         return loss(real_scores, fake_scores), (real_scores, fake_scores)
 
     d_loss, (real_scores, fake_scores) = backend.minimize(
@@ -119,7 +166,7 @@ def discriminator_update(model, real_images, loss):
     return d_loss, real_scores, fake_scores
 
 
-def generator_update(model, real_images, loss, keep=None):
+def generator_update(model, real_images, loss, keep=None, labels=None):
     """One update of `model.generator` against the frozen discriminator.
 
     On fresh noise, the generator in training mode minimizes
@@ -134,16 +181,19 @@ def generator_update(model, real_images, loss, keep=None):
         keep: Optional boolean scalar tensor: where false, no update
             (`minimize_if`): the generator, its BatchNorm statistics and
             `g_optimizer`'s state stay as they were.
+        labels: Optional one-hot labels of the fakes (`CGAN`): both players
+            then take `[labels, x]`.
 
     Returns:
         `(g_loss, fake_scores)`; with `keep`, `(g_loss, None)`, `g_loss` 0 on
         the steps without an update.
     """
+    conditioned = with_labels(labels)
     noise = model.sample_prior_codes(ops.shape(real_images)[0])
 
     def loss_fn():
-        fake_images = model.generator(noise, training=True)
-        fake_scores = frozen(model.discriminator, fake_images)
+        fake_images = model.generator(conditioned(noise), training=True)
+        fake_scores = frozen(model.discriminator, conditioned(fake_images))
         return loss(fake_scores), fake_scores
 
     variables = model.generator.trainable_variables
