@@ -22,6 +22,7 @@ for the shortened runs a 2-core CPU can afford):
 | wgan_gp | MNIST, Fashion | 10 | 64 | RMSprop 5e-5 | as wgan, gradient penalty 10, no clipping |
 | wgan_gp_paper | MNIST, Fashion | 10 | 64 | Adam 1e-4, beta1 0.5, beta2 0.9 (the paper's) | as wgan_gp |
 | cgan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs with label embeddings, all labels |
+| acgan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's conv nets, class head, all labels |
 | beta_vae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, latent 10, beta 4 |
 | cvae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, labels into encoder and decoder |
 | ebgan | MNIST | 30 | 64 | Adam 1e-3 cost, 2e-4 generator | MLP, margin 0.5, pull-away 0.1 |
@@ -143,6 +144,8 @@ SPECS = {
     "gan": gan_spec(lambda seed: keras_gen.GAN(latent_dim=100, seed=seed)),
     "cgan": {**gan_spec(lambda seed: keras_gen.CGAN(latent_dim=100, seed=seed), "image"),
              "labels": "all"},
+    "acgan": {**gan_spec(lambda seed: keras_gen.ACGAN(latent_dim=100, seed=seed), "image",
+                         epochs=10), "labels": "all"},
     "dcgan": gan_spec(lambda seed: keras_gen.DCGAN(
         input_shape=(28, 28, 1), latent_dim=100, seed=seed), "image", epochs=10),
     # Keras-GAN's variants, with its defaults (networks, optimizers).

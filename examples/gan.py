@@ -5,8 +5,10 @@ discriminator tells real digits from generated ones. Each batch runs one
 discriminator update and one generator update, with the other player
 frozen, in one compiled step. `--model` picks the game: `gan` (the lecture
 notes' MLPs, the non-saturating loss), `lsgan` (least squares), `bgan`
-(boundary seeking), `wgan` (a clipped critic) or `wgan_gp` (a gradient
-penalty); the last two update the generator on every `--n_critic`-th batch.
+(boundary seeking), `wgan` (a clipped critic), `wgan_gp` (a gradient
+penalty; these two update the generator on every `--n_critic`-th batch),
+`cgan` (both players given the label) or `acgan` (the discriminator also
+names the class); the last two train on the labels too and draw each class.
 
     python examples/gan.py                       # 16 epochs, about 30,000 steps
     python examples/gan.py --model wgan_gp --epochs 1 --train_samples 2000 --no-wandb
@@ -29,8 +31,9 @@ import os
 import keras_gen
 
 MODELS = {"gan": "GAN", "lsgan": "LSGAN", "bgan": "BGAN", "wgan": "WGAN",
-          "wgan_gp": "WGANGP"}
+          "wgan_gp": "WGANGP", "cgan": "CGAN", "acgan": "ACGAN"}
 WASSERSTEIN = ("wgan", "wgan_gp")
+LABELLED = ("cgan", "acgan")  # fit(x, y): the generator draws the class asked for.
 from keras_gen import callbacks
 from keras_gen import console
 from keras_gen import files
@@ -67,10 +70,10 @@ def main():
 
     # Digits as 28x28x1 images scaled to [-1, 1], the range of the
     # generator's tanh. Keras downloads MNIST once and caches it.
-    (x_train, _), _ = keras_gen.data.load_dataset(
+    (x_train, y_train), _ = keras_gen.data.load_dataset(
         args.dataset, layout="image", value_range=(-1.0, 1.0)
     )
-    x_train = x_train[: args.train_samples]
+    x_train, y_train = x_train[: args.train_samples], y_train[: args.train_samples]
 
     with console.distribution(args.distribute):  # Made on every device (--distribute).
         extra = {"n_critic": args.n_critic} if args.model in WASSERSTEIN else {}
@@ -103,8 +106,12 @@ def main():
             dataset=args.dataset, every_n_epochs=args.gen_interval,
             num_samples=args.quality_samples, log_to_wandb=False,
         ))
+    if args.model in LABELLED:  # Fixed styles (rows) drawn as every class (columns).
+        quality.append(callbacks.StyleGrid(every_n_epochs=args.gen_interval,
+                                           value_range=(-1, 1), directory=pictures))
     gan.fit(
         x_train,
+        y_train if args.model in LABELLED else None,
         epochs=args.epochs,
         batch_size=args.batch_size,
         callbacks=[

@@ -356,3 +356,15 @@ def classification_loss(labels, probabilities):
     predictions = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
     accuracy = ops.mean(ops.cast(ops.equal(predictions, labels), "float32"))
     return loss, accuracy
+
+
+def class_crossentropy(one_hot, probabilities):
+    """Mean cross-entropy of class `probabilities` against one-hot labels."""
+    return ops.mean(ops.categorical_crossentropy(one_hot, probabilities))
+
+
+def class_accuracy(one_hot, probabilities):
+    """Fraction of rows whose most probable class is the labelled one."""
+    return ops.mean(ops.cast(
+        ops.equal(ops.argmax(probabilities, axis=-1), ops.argmax(one_hot, axis=-1)),
+        "float32"))

@@ -486,6 +486,8 @@ SELECTIONS = {
         "or backup_and_restore "
         "or match_numpy or critics_means or boundary_loss"
     ),
+    # CGAN and ACGAN: the phases in fit(), the NumPy losses, exact resume.
+    "test_conditional_gans.py": "(bit_identical and fit) or numpy or resume",
     # The β-VAE's and the conditional VAE's losses against NumPy, labels, resume.
     "test_vae_variants.py": "not learns_to_draw and not larger_beta",
 }
@@ -494,7 +496,8 @@ SELECTIONS = {
 # PyTorch runs the GAN variants' module too: eagerly, its gradient of a
 # gradient is autograd's `create_graph`, unlike anything else here.
 BACKEND_RUNS = [("jax", module) for module in sorted(SELECTIONS)] + [
-    ("torch", "test_gan_variants.py"), ("torch", "test_vae_variants.py")]
+    ("torch", "test_gan_variants.py"), ("torch", "test_vae_variants.py"),
+    ("torch", "test_conditional_gans.py")]
 
 
 @pytest.mark.parametrize("backend, module", BACKEND_RUNS)

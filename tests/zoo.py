@@ -33,6 +33,10 @@ MODELS = {
     "wgan": (lambda: keras_gen.WGAN(input_shape=(8, 8, 1), n_critic=2, seed=1), "image"),
     "wgan_gp": (lambda: keras_gen.WGANGP(input_shape=(8, 8, 1), n_critic=2, seed=1),
                 "image"),
+    "cgan": (lambda: keras_gen.CGAN(input_shape=(8,), latent_dim=8, generator_units=(16,),
+                                    discriminator_units=(16, 16), seed=1), "labelled_signed"),
+    "acgan": (lambda: keras_gen.ACGAN(input_shape=(8, 8, 1), latent_dim=8, seed=1),
+              "labelled_image"),
     "aae": (lambda: keras_gen.AdversarialAutoencoder(
         input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1), "flat"),
     "supervised_aae": (lambda: keras_gen.SupervisedAdversarialAutoencoder(
@@ -53,9 +57,10 @@ def fit_arguments(kind):
         dataset = keras_gen.make_semi_supervised_dataset(
             flat[10:], flat[:10], np.arange(10), batch_size=BATCH, seed=0)
         return {"x": dataset}
-    x = {"flat": flat, "signed": flat * 2 - 1, "labelled": flat,
-         "image": np.repeat(flat, 8, axis=1).reshape(64, 8, 8, 1) * 2 - 1}[kind]
-    labels = rng.integers(0, 10, 64) if kind == "labelled" else None
+    image = np.repeat(flat, 8, axis=1).reshape(64, 8, 8, 1) * 2 - 1
+    x = {"flat": flat, "signed": flat * 2 - 1, "labelled": flat, "image": image,
+         "labelled_signed": flat * 2 - 1, "labelled_image": image}[kind]
+    labels = rng.integers(0, 10, 64) if kind.startswith("labelled") else None
     return {"x": x, "y": labels, "batch_size": BATCH}
 
 

@@ -1,5 +1,6 @@
 """The keras-gen models, one per module."""
 
+from keras_gen.models.acgan import ACGAN
 from keras_gen.models.adversarial_autoencoder import AdversarialAutoencoder
 from keras_gen.models.autoencoder import Autoencoder
 from keras_gen.models.bgan import BGAN
