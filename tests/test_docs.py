@@ -30,8 +30,9 @@ CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 BLOCK = re.compile(r"^:::[ \t]+([\w.]+)", re.M)
 FAMILIES = {
-    "autoencoders.md": ["Autoencoder", "DenoisingAutoencoder", "VariationalAutoencoder"],
-    "gans.md": ["GAN", "DCGAN", "LSGAN", "BGAN", "WGAN", "WGANGP", "EBGAN"],
+    "autoencoders.md": ["Autoencoder", "DenoisingAutoencoder", "VariationalAutoencoder",
+                        "ConditionalVariationalAutoencoder"],
+    "gans.md": ["GAN", "DCGAN", "LSGAN", "BGAN", "WGAN", "WGANGP", "CGAN", "ACGAN", "EBGAN"],
     "adversarial_autoencoders.md": [
         "AdversarialAutoencoder", "SupervisedAdversarialAutoencoder",
         "SemiSupervisedAdversarialAutoencoder",
