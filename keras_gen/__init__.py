@@ -27,6 +27,7 @@ _EXPORTS = {
     "DenoisingAutoencoder": "keras_gen.models",
     "EBGAN": "keras_gen.models",
     "GAN": "keras_gen.models",
+    "InfoGAN": "keras_gen.models",
     "LSGAN": "keras_gen.models",
     "GenerativeModel": "keras_gen.models",
     "SemiSupervisedAdversarialAutoencoder": "keras_gen.models",

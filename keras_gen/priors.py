@@ -445,6 +445,45 @@ class Categorical(Prior):
         return {"num_classes": self.num_classes}
 
 
+@keras.saving.register_keras_serializable(package="keras_gen")
+class Concatenation(Prior):
+    """Independent priors side by side: a code is their codes, concatenated.
+
+    InfoGAN's generator input, for example: Gaussian noise, a categorical
+    code and uniform continuous codes,
+    `Concatenation([Gaussian(62, std=1), Categorical(10), Uniform(2, -1, 1)])`.
+    Each part is drawn as it is alone (each distribution stays written once,
+    in its own `transform`), with its own seed.
+
+    Args:
+        parts: A list of priors (instances, names or configs, as
+            `get_prior` takes them).
+    """
+
+    def __init__(self, parts):
+        if not isinstance(parts, (list, tuple)) or not parts:
+            raise ValueError(
+                f"`parts` must be a non-empty list of priors. Received: parts={parts!r}")
+        self.parts = [get_prior(part) for part in parts]
+        super().__init__(sum(part.latent_dim for part in self.parts))
+
+    def _sample(self, num_samples, seed, labels):
+        seeds = _seeds(seed, len(self.parts))
+        return ops.concatenate(
+            [part._sample(num_samples, part_seed, None)
+             for part, part_seed in zip(self.parts, seeds)], axis=-1)
+
+    def sample_numpy(self, num_samples, seed=None, labels=None):
+        self._check_labels(labels, num_samples)  # No classes: refuses labels.
+        seeds = _seeds(_check_numpy_seed(seed), len(self.parts))
+        return np.concatenate(
+            [part.sample_numpy(num_samples, part_seed)
+             for part, part_seed in zip(self.parts, seeds)], axis=-1)
+
+    def get_config(self):
+        return {"parts": [keras.saving.serialize_keras_object(part) for part in self.parts]}
+
+
 PRIORS = {
     "gaussian": Gaussian,
     "normal": Gaussian,

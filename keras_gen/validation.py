@@ -191,12 +191,12 @@ def check_units(units, name):
     return tuple(int(size) for size in units)
 
 
-def check_num_classes(num_classes):
+def check_num_classes(num_classes, name="num_classes"):
     """Checks a number of classes, at least 2."""
-    num_classes = check_positive_int(num_classes, "num_classes")
+    num_classes = check_positive_int(num_classes, name)
     if num_classes < 2:
         raise ValueError(
-            f"`num_classes` must be at least 2. Received: num_classes={num_classes}"
+            f"`{name}` must be at least 2. Received: {name}={num_classes}"
         )
     return num_classes
 

@@ -32,7 +32,8 @@ BLOCK = re.compile(r"^:::[ \t]+([\w.]+)", re.M)
 FAMILIES = {
     "autoencoders.md": ["Autoencoder", "DenoisingAutoencoder", "VariationalAutoencoder",
                         "ConditionalVariationalAutoencoder"],
-    "gans.md": ["GAN", "DCGAN", "LSGAN", "BGAN", "WGAN", "WGANGP", "CGAN", "ACGAN", "EBGAN"],
+    "gans.md": ["GAN", "DCGAN", "LSGAN", "BGAN", "WGAN", "WGANGP", "CGAN", "ACGAN", "InfoGAN",
+                "EBGAN"],
     "adversarial_autoencoders.md": [
         "AdversarialAutoencoder", "SupervisedAdversarialAutoencoder",
         "SemiSupervisedAdversarialAutoencoder",

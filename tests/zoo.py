@@ -37,6 +37,8 @@ MODELS = {
                                     discriminator_units=(16, 16), seed=1), "labelled_signed"),
     "acgan": (lambda: keras_gen.ACGAN(input_shape=(8, 8, 1), latent_dim=8, seed=1),
               "labelled_image"),
+    "infogan": (lambda: keras_gen.InfoGAN(input_shape=(8, 8, 1), noise_dim=4, num_categories=3,
+                                          seed=1), "image"),
     "aae": (lambda: keras_gen.AdversarialAutoencoder(
         input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1), "flat"),
     "supervised_aae": (lambda: keras_gen.SupervisedAdversarialAutoencoder(

@@ -505,6 +505,45 @@ def conditional_accuracy(
     }
 
 
+def code_accuracy(predicted_codes, labels, num_codes=None):
+    """Accuracy of an unsupervised code read as a classifier, after the best matching.
+
+    Each code value is matched one-to-one to a class so that the most
+    examples agree (the Hungarian algorithm on the confusion counts,
+    `scipy.optimize.linear_sum_assignment`), as InfoGAN's categorical code
+    is scored: the code never saw a label, so its values come in any order.
+
+    Args:
+        predicted_codes: Integer code of each example (`InfoGAN.predict_codes(x)`).
+        labels: Integer class of each example.
+        num_codes: Number of code values; defaults to the largest seen + 1.
+
+    Returns:
+        Dict with `code_accuracy` (a fraction) and `code_to_class` (the
+        matching, a list: the class of each code value, -1 if unmatched).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    codes = np.asarray(predicted_codes).reshape(-1).astype("int64")
+    labels = np.asarray(labels).reshape(-1).astype("int64")
+    if codes.shape != labels.shape or not len(codes):
+        raise ValueError(
+            "`predicted_codes` and `labels` must be non-empty and of the same "
+            f"length. Received: {codes.shape[0]} codes and {labels.shape[0]} labels"
+        )
+    num_codes = int(codes.max()) + 1 if num_codes is None else num_codes
+    num_classes = int(labels.max()) + 1
+    counts = np.zeros((num_codes, num_classes), "int64")
+    np.add.at(counts, (codes, labels), 1)
+    rows, columns = linear_sum_assignment(-counts)
+    code_to_class = np.full(num_codes, -1, "int64")
+    code_to_class[rows] = columns
+    return {
+        "code_accuracy": float(counts[rows, columns].sum() / len(codes)),
+        "code_to_class": code_to_class.tolist(),
+    }
+
+
 def real_data_floor(
     dataset="mnist", num_samples=DEFAULT_NUM_SAMPLES, k=DEFAULT_K
 ):
