@@ -23,6 +23,7 @@ for the shortened runs a 2-core CPU can afford):
 | wgan_gp_paper | MNIST, Fashion | 10 | 64 | Adam 1e-4, beta1 0.5, beta2 0.9 (the paper's) | as wgan_gp |
 | cgan | MNIST, Fashion | 30 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs with label embeddings, all labels |
 | acgan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's conv nets, class head, all labels |
+| infogan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | the paper's conv nets, 62 noise + 10 categories + 2 continuous codes |
 | beta_vae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, latent 10, beta 4 |
 | cvae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, labels into encoder and decoder |
 | ebgan | MNIST | 30 | 64 | Adam 1e-3 cost, 2e-4 generator | MLP, margin 0.5, pull-away 0.1 |
@@ -144,6 +145,7 @@ SPECS = {
     "gan": gan_spec(lambda seed: keras_gen.GAN(latent_dim=100, seed=seed)),
     "cgan": {**gan_spec(lambda seed: keras_gen.CGAN(latent_dim=100, seed=seed), "image"),
              "labels": "all"},
+    "infogan": gan_spec(lambda seed: keras_gen.InfoGAN(seed=seed), "image", epochs=10),
     "acgan": {**gan_spec(lambda seed: keras_gen.ACGAN(latent_dim=100, seed=seed), "image",
                          epochs=10), "labels": "all"},
     "dcgan": gan_spec(lambda seed: keras_gen.DCGAN(
@@ -321,6 +323,8 @@ def bench_model(name, dataset, args):
             model, dataset, num_samples=args.num_samples,
             value_range=spec["value_range"], seed=args.seed,
         )))
+    if isinstance(model, keras_gen.InfoGAN):  # Its categorical code read as a classifier.
+        row.update(evaluation.code_accuracy(model.predict_codes(x_test), y_test))
     if semi_supervised:
         error = model.classification_error(x_test, y_test)
         row["test_error_percent"] = round(100 * error, 2)
