@@ -376,3 +376,17 @@ def test_training_draws_the_class_asked_for(cls, images, epochs, mnist_images):
     after = conditional_accuracy(model, num_samples=1000)["conditional_accuracy"]
     assert all(np.isfinite(values).all() for values in history.values())
     assert after > 0.5 and after > before + 0.3, (before, after)
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
+def test_keras_gans_train_loop_draws_labelled_batches(name, tmp_path):
+    # Keras-GAN's `train()`: iterations of random labelled batches, pictures
+    # whose sample i is drawn as class i % 10.
+    model = make_model(name)
+    x, y = labelled_batch(64)
+    model.train(epochs=3, batch_size=8, save_interval=2, x=x, y=y,
+                directory=str(tmp_path), verbose=0)
+    assert int(model.g_optimizer.iterations) == 3
+    assert len(list((tmp_path / "generated_images").glob("*.png"))) == 2
+    with pytest.raises(ValueError, match=r"`y` must be an array of the integer labels"):
+        model.train(epochs=1, x=x, directory=str(tmp_path), verbose=0)

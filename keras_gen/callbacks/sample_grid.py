@@ -66,9 +66,13 @@ class SampleGrid(FixedCodesGridCallback):
         model = self._get_model()
         num_classes = getattr(model, "num_classes", None)
         # A model with classes draws sample i as class i % num_classes.
-        labels = None if num_classes is None else np.arange(self.num_samples) % num_classes
+        codes = self.fixed_codes(model, self.num_samples)
+        if num_classes is None:
+            images = model.decode(codes)
+        else:
+            images = model.decode(codes, labels=np.arange(self.num_samples) % num_classes)
         return self.tile(
-            model.decode(self.fixed_codes(model, self.num_samples), labels=labels),
+            images,
             rows=math.ceil(self.num_samples / self.columns),
             columns=self.columns,
         )
