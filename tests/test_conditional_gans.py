@@ -390,3 +390,18 @@ def test_keras_gans_train_loop_draws_labelled_batches(name, tmp_path):
     assert len(list((tmp_path / "generated_images").glob("*.png"))) == 2
     with pytest.raises(ValueError, match=r"`y` must be an array of the integer labels"):
         model.train(epochs=1, x=x, directory=str(tmp_path), verbose=0)
+
+
+def test_style_grid_draws_a_row_per_class_when_asked():
+    from keras_gen.callbacks import StyleGrid, tile_images, to_uint8
+
+    model = make_model("cgan")
+    grid = StyleGrid(num_rows=3, classes_in_rows=True, value_range=(-1, 1))
+    grid.set_model(model)
+    picture = grid.picture()
+    styles = model.sample_prior(3, seed=0)
+    expected = to_uint8(model.decode(np.tile(styles, (10, 1)), labels=np.repeat(np.arange(10), 3)),
+                        (-1, 1))
+    np.testing.assert_array_equal(grid.make_picture(), tile_images(expected, rows=10, columns=3,
+                                                                   padding=grid.padding))
+    assert picture.shape[0] > picture.shape[1]  # Ten rows, three columns.

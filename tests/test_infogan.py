@@ -195,3 +195,23 @@ def test_training_on_mnist_makes_the_codes_readable(mnist_images):
     history = model.fit(x_train[:4096] * 2 - 1, batch_size=64, epochs=2, verbose=0).history
     assert all(np.isfinite(values).all() for values in history.values())
     assert history["info_loss"][-1] < 0.5 * np.log(10), history["info_loss"]
+
+
+def test_code_traversal_varies_the_category_across_and_each_continuous_code_down():
+    from keras_gen.callbacks import CodeTraversal
+
+    model = make_compiled(small)
+    traversal = CodeTraversal(steps=4, seed=0)
+    codes = traversal.codes(model)
+    assert codes.shape == (2 * 4 * 3, 9)
+    np.testing.assert_array_equal(codes[:, :4], np.repeat(codes[:1, :4], 24, axis=0))
+    grid = codes.reshape(2, 4, 3, 9)  # (continuous code, step, category, code)
+    np.testing.assert_array_equal(grid[..., 4:7].argmax(-1), np.broadcast_to(np.arange(3), (2, 4, 3)))
+    np.testing.assert_allclose(grid[0, :, 0, 7], np.linspace(-1, 1, 4))
+    np.testing.assert_array_equal(grid[0, ..., 8], 0.0)
+    np.testing.assert_allclose(grid[1, :, 0, 8], np.linspace(-1, 1, 4))
+    traversal.set_model(model)
+    picture = traversal.picture()
+    assert picture.dtype == np.uint8 and picture.shape[:2] == (8 * 10 - 2, 3 * 10 - 2)
+    with pytest.raises(ValueError, match="CodeTraversal needs a model with categorical"):
+        traversal.codes(keras_gen.GAN())

@@ -17,6 +17,7 @@ from keras_gen import lazy
 _PACKAGE = "keras_gen.callbacks"
 _EXPORTS = {
     "BackupAndRestore": f"{_PACKAGE}.backup",
+    "CodeTraversal": f"{_PACKAGE}.code_traversal",
     "EveryNBatches": f"{_PACKAGE}.every_n_batches",
     "ImageGridCallback": f"{_PACKAGE}.base",
     "ImageSink": f"{_PACKAGE}.sink",

@@ -42,6 +42,8 @@ class StyleGrid(FixedCodesGridCallback):
         directory: Folder for PNG files when no W&B run is active.
         sink: An `ImageSink`; cannot be combined with `directory`.
         key: Name of the picture.
+        classes_in_rows: If True, the grid is transposed: a row per class,
+            a column per style code.
     """
 
     title = "Fixed styles (rows) decoded as each class (columns)"
@@ -58,6 +60,7 @@ class StyleGrid(FixedCodesGridCallback):
         directory=None,
         sink=None,
         key="style_grid",
+        classes_in_rows=False,
     ):
         num_rows = check_positive_int(num_rows, "num_rows")
         if codes is not None:
@@ -75,6 +78,9 @@ class StyleGrid(FixedCodesGridCallback):
             directory=directory, sink=sink,
         )
         self.num_rows = num_rows
+        self.classes_in_rows = bool(classes_in_rows)
+        if self.classes_in_rows:
+            self.title = "Each class (rows) drawn in fixed styles (columns)"
 
     @property
     def codes(self):
@@ -96,8 +102,13 @@ class StyleGrid(FixedCodesGridCallback):
         model = self._get_model()
         self._check_model(model)
         num_classes = model.num_classes
-        codes = np.repeat(self.fixed_codes(model, self.num_rows), num_classes, axis=0)
-        labels = np.tile(np.arange(num_classes), self.num_rows)
-        return self.tile(
-            model.decode(codes, labels=labels), rows=self.num_rows, columns=num_classes
-        )
+        styles = self.fixed_codes(model, self.num_rows)
+        if self.classes_in_rows:  # Row k: every style drawn as class k.
+            codes = np.tile(styles, (num_classes, 1))
+            labels = np.repeat(np.arange(num_classes), self.num_rows)
+            rows, columns = num_classes, self.num_rows
+        else:  # Row i: style i drawn as each class.
+            codes = np.repeat(styles, num_classes, axis=0)
+            labels = np.tile(np.arange(num_classes), self.num_rows)
+            rows, columns = self.num_rows, num_classes
+        return self.tile(model.decode(codes, labels=labels), rows=rows, columns=columns)
