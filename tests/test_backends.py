@@ -488,6 +488,8 @@ SELECTIONS = {
     ),
     # CGAN and ACGAN: the phases in fit(), the NumPy losses, exact resume.
     "test_conditional_gans.py": "(bit_identical and fit) or numpy or resume",
+    # Keras' own BackupAndRestore and ModelCheckpoint: random states and epoch.
+    "test_keras_resume.py": "keras or weights",
     # InfoGAN: the phases in fit(), both losses with the information term, resume.
     "test_infogan.py": "(bit_identical and fit) or numpy or resume",
     # The β-VAE's and the conditional VAE's losses against NumPy, labels, resume.

@@ -124,7 +124,7 @@ class BackupAndRestore(keras.callbacks.Callback):
                 f"backup_dir={self.backup_dir!r}"
             )
         model.load_weights(os.path.join(folder, "model.weights.h5"))
-        seeds = _seed_variables(model)
+        seeds = random_state_variables(model)
         if len(seeds) != len(state["random_state"]):
             raise ValueError(
                 f"The backup in {folder} holds {len(state['random_state'])} "
@@ -187,7 +187,7 @@ class BackupAndRestore(keras.callbacks.Callback):
                 "data_seed": self.data_seed,
                 "random_state": [
                     np.asarray(keras.ops.convert_to_numpy(v)).tolist()
-                    for v in _seed_variables(self.model)
+                    for v in random_state_variables(self.model)
                 ],
             }
             files.write_json(os.path.join(temporary, "state.json"), state)
@@ -249,7 +249,27 @@ def _without_names(value):
     return value
 
 
-def _seed_variables(model):
-    """The model's random-number states: its variables that are no weights or metrics."""
+def random_state_variables(model):
+    """The model's random-number states: its variables that are no weights or metrics.
+
+    The `keras.random.SeedGenerator` states of its layers (dropout masks,
+    noise), which Keras' `.weights.h5` files leave out.
+    """
     skip = {id(v) for v in model.weights} | {id(v) for v in model.metrics_variables}
     return [v for v in model.variables if id(v) not in skip]
+
+
+def keras_backup_epoch(callback):
+    """The epoch a `keras.callbacks.BackupAndRestore` will resume from, or None.
+
+    Keras restores it in `on_train_begin()`, after `fit()` has made the
+    data; keras-gen's `fit()` reads it first, so its shuffled batches start
+    at that epoch as an uninterrupted run's would. Reads Keras' private
+    metadata file (`_training_metadata_path`, JSON with `"epoch"`):
+    `tests/test_resume.py` fails if Keras changes it.
+    """
+    path = getattr(callback, "_training_metadata_path", None)
+    if path is None or not os.path.exists(path):
+        return None
+    with open(path) as file:
+        return int(json.load(file)["epoch"])

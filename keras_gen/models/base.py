@@ -11,7 +11,11 @@ from keras_gen import backend
 from keras_gen import callbacks
 from keras_gen import data
 from keras_gen import priors
-from keras_gen.callbacks.backup import BackupAndRestore
+from keras_gen.callbacks.backup import (
+    BackupAndRestore,
+    keras_backup_epoch,
+    random_state_variables,
+)
 from keras_gen.callbacks.nan_guard import StopOnNaN
 from keras_gen.data import ArrayBatches, IndexedBatches
 from keras_gen.models.adversarial import default_optimizer
@@ -25,6 +29,8 @@ from keras_gen.validation import (
 )
 
 DEFAULT_BATCH_SIZE = 256
+# The keys of the random states among a model's own saved variables.
+RANDOM_STATE_PREFIX = "random_state_"
 
 
 def predict_in_batches(model, x, batch_size=DEFAULT_BATCH_SIZE):
@@ -191,6 +197,24 @@ class GenerativeModel(backend.Model):
     def build(self, input_shape=None):
         self.built = True
 
+    def save_own_variables(self, store):
+        # The random states too (dropout masks, noise), so that Keras' own
+        # `save_weights()`, `BackupAndRestore` and `ModelCheckpoint` carry
+        # them: a model loaded from its weights draws what the saved one would.
+        super().save_own_variables(store)
+        for index, variable in enumerate(random_state_variables(self)):
+            store[f"{RANDOM_STATE_PREFIX}{index}"] = variable
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        super().load_own_variables(
+            {key: store[key] for key in keys if not key.startswith(RANDOM_STATE_PREFIX)})
+        states = random_state_variables(self)
+        saved = [key for key in keys if key.startswith(RANDOM_STATE_PREFIX)]
+        if len(saved) == len(states):  # Files saved before they were kept have none.
+            for index, variable in enumerate(states):
+                variable.assign(store[f"{RANDOM_STATE_PREFIX}{index}"])
+
     @property
     def metrics(self):
         if self.trackers is None:
@@ -247,6 +271,12 @@ class GenerativeModel(backend.Model):
         state = backup.restore(self) if backup is not None else None
         if state is not None:
             arguments["initial_epoch"] = state["epoch"]
+        for callback in callbacks:
+            # Keras' own backup: its epoch, so the data resumes there too.
+            if isinstance(callback, keras.callbacks.BackupAndRestore):
+                epoch = keras_backup_epoch(callback)
+                if epoch is not None:
+                    arguments["initial_epoch"] = epoch
 
         batches = self._as_indexed_batches(arguments, state, backup)
         if batches is not None:
