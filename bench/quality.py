@@ -44,6 +44,11 @@ Metrics:
   Classifier Distance, not the FID), classifier score, classes covered,
   class KL (nats), sample precision and recall (k = 3);
 - autoencoders: test reconstruction MSE (per pixel) and BCE (nats/image);
+- models with classes (CGAN, ACGAN, the conditional VAE):
+  `conditional_accuracy`, the fraction of 10,000 samples drawn as class `k`
+  (balanced) that the reference classifier reads as `k`;
+- InfoGAN: `code_accuracy`, its categorical code of the 10,000 test images
+  read as a classifier after the best one-to-one matching of codes to classes;
 - semi-supervised AAE: test classification error (%) with 100 labels (the
   adversarial autoencoders also get the sample-quality metrics, decoding
   prior samples; the supervised one with uniformly drawn labels);
@@ -391,6 +396,8 @@ COLUMNS = (
     ("test_iwae_nll_nats", "IWAE NLL (nats)", "{:.1f}"),
     ("test_error_percent", "test error (%)", "{:.2f}"),
     ("test_accuracy", "test accuracy", "{:.4f}"),
+    ("conditional_accuracy", "conditional accuracy", "{:.3f}"),
+    ("code_accuracy", "code accuracy", "{:.3f}"),
 )
 
 
