@@ -21,8 +21,7 @@ import zoo
 from keras_gen import files
 
 JOB = Path(__file__).with_name("multi_worker_job.py")
-ZOO = {"autoencoder", "denoising_autoencoder", "vae", "gan", "dcgan", "ebgan", "aae",
-       "supervised_aae", "semi_supervised_aae", "lsgan", "bgan", "wgan", "wgan_gp"}
+ZOO = set(zoo.MODELS)  # Every model of the zoo.
 
 
 def free_ports(count):
