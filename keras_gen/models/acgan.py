@@ -6,7 +6,7 @@ from keras import ops
 from keras_gen import backend
 from keras_gen import losses
 from keras_gen.models.adversarial import frozen, generator_and_discriminator
-from keras_gen.models.base import GenerativeModel, one_hot_labels
+from keras_gen.models.base import GenerativeModel
 from keras_gen.models.dcgan import check_image_shape
 from keras_gen.models.gan import add_generator_and_discriminator, conditional_inputs
 from keras_gen.validation import check_num_classes, check_positive_int
@@ -162,12 +162,6 @@ class ACGAN(GenerativeModel):
         """
         self.compile_players(
             generator_and_discriminator(self, d_optimizer, g_optimizer), **kwargs)
-
-    def unpack_batch(self, data):
-        """`(images, one-hot labels)` of a batch of `(x, y)`."""
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = ops.convert_to_tensor(x)
-        return x, one_hot_labels(y, self.num_classes, dtype=x.dtype)
 
     def train_step(self, data):
         real_images, labels = self.unpack_batch(data)

@@ -449,9 +449,16 @@ class GenerativeModel(backend.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def unpack_batch(self, data):
-        """Returns what the phases receive from a batch: the inputs only."""
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return x
+        """What the phases receive from a batch: the inputs, or `(x, one-hot labels)`.
+
+        The labels only for a model with classes (`num_classes`); `fit()`
+        has checked them before the first step.
+        """
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.num_classes is None:
+            return x
+        x = keras.ops.convert_to_tensor(x)
+        return x, one_hot_labels(y, self.num_classes, dtype=x.dtype)
 
     def compile_players(
         self, players, run_eagerly=False, steps_per_execution=1, jit_compile="auto"

@@ -13,7 +13,6 @@ from keras_gen.models.gan import (
     label_embedding,
     mlp_generator,
 )
-from keras_gen.models.base import one_hot_labels
 from keras_gen.validation import check_non_negative_float, check_num_classes
 
 
@@ -140,12 +139,6 @@ class CGAN(GAN):
     def call(self, inputs, training=False):
         """The discriminator's probabilities of `[one-hot labels, images]`."""
         return self.discriminator(inputs, training=training)
-
-    def unpack_batch(self, data):
-        """`(images, one-hot labels)` of a batch of `(x, y)`."""
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = ops.convert_to_tensor(x)
-        return x, one_hot_labels(y, self.num_classes, dtype=x.dtype)
 
     def train_step(self, data):
         real_images, labels = self.unpack_batch(data)

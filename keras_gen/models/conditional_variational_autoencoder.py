@@ -1,11 +1,10 @@
 """The conditional variational autoencoder: the label into the encoder and the decoder."""
 
 import keras
-from keras import ops
 
 from keras_gen import backend
 from keras_gen.layers import Sampling
-from keras_gen.models.base import DEFAULT_BATCH_SIZE, one_hot_labels, predict_in_batches
+from keras_gen.models.base import DEFAULT_BATCH_SIZE, predict_in_batches
 from keras_gen.models.variational_autoencoder import VariationalAutoencoder
 from keras_gen.validation import check_data, check_num_classes
 
@@ -105,12 +104,6 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         z_mean, z_log_var, z = self.encoder([labels, x], training=training)
         self.keep_kl_loss(z_mean, z_log_var)
         return self.decoder([labels, z], training=training)
-
-    def unpack_batch(self, data):
-        """`(x, one-hot labels)` of a batch of `(x, y)`."""
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = ops.convert_to_tensor(x)
-        return x, one_hot_labels(y, self.num_classes, dtype=x.dtype)
 
     def train_step(self, data):
         x, labels = self.unpack_batch(data)
