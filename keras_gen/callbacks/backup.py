@@ -266,7 +266,7 @@ def keras_backup_epoch(callback):
     data; keras-gen's `fit()` reads it first, so its shuffled batches start
     at that epoch as an uninterrupted run's would. Reads Keras' private
     metadata file (`_training_metadata_path`, JSON with `"epoch"`):
-    `tests/test_resume.py` fails if Keras changes it.
+    `tests/test_keras_resume.py` fails if Keras changes it.
     """
     path = getattr(callback, "_training_metadata_path", None)
     if path is None or not os.path.exists(path):
