@@ -18,6 +18,7 @@ from keras_gen import lazy
 # Public name -> the module that defines it, imported on first access.
 _EXPORTS = {
     "ACGAN": "keras_gen.models",
+    "SGAN": "keras_gen.models",
     "AdversarialAutoencoder": "keras_gen.models",
     "Autoencoder": "keras_gen.models",
     "BGAN": "keras_gen.models",

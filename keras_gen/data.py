@@ -485,8 +485,9 @@ def make_semi_supervised_dataset(
     num_classes=10,
     shuffle=True,
     seed=0,
+    value_range=(0.0, 1.0),
 ):
-    """Builds the training data of `SemiSupervisedAdversarialAutoencoder`.
+    """Builds the training data of `SemiSupervisedAdversarialAutoencoder` and `SGAN`.
 
     One epoch is one pass over the unlabelled inputs. Each element pairs a
     batch of them with a batch of labelled examples drawn from the labelled
@@ -501,8 +502,8 @@ def make_semi_supervised_dataset(
       float32;
     - `"y_labelled"`: their integer labels, `(labelled_batch_size,)`, int32.
 
-    The arrays are checked here (shapes, NaN, values in [0, 1], labels in
-    range), since `fit()` cannot scan a dataset.
+    The arrays are checked here (shapes, NaN, values in `value_range`,
+    labels in range), since `fit()` cannot scan a dataset.
 
     The result is a `keras.utils.PyDataset`, so it feeds `fit()` on every
     backend, without TensorFlow. It shuffles with a NumPy generator seeded
@@ -525,6 +526,10 @@ def make_semi_supervised_dataset(
         shuffle: Whether to shuffle both sets on every pass.
         seed: Non-negative integer seed of the shuffling, or `None` for a
             different shuffling on every call.
+        value_range: `(low, high)` the inputs lie in: `(0, 1)` for a sigmoid
+            output (the adversarial autoencoder, the feature-matching
+            `SGAN`), `(-1, 1)` for a tanh (Keras-GAN's `SGAN`). The model's
+            `fit()` checks that it is the model's `value_range`.
 
     Returns:
         A `SemiSupervisedBatches` (a `keras.utils.PyDataset`) of dicts, for
@@ -535,6 +540,7 @@ def make_semi_supervised_dataset(
         x_unlabelled,
         x_labelled,
         y_labelled,
+        value_range=value_range,
         batch_size=batch_size,
         labelled_batch_size=labelled_batch_size,
         num_classes=num_classes,
@@ -751,13 +757,16 @@ class SemiSupervisedBatches(IndexedBatches):
         num_classes=10,
         shuffle=True,
         seed=0,
+        value_range=(0.0, 1.0),
     ):
         super().__init__(shuffle=shuffle, seed=seed)
         batch_size = validation.check_positive_int(batch_size, "batch_size")
         num_classes = validation.check_num_classes(num_classes)
-        x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled")
+        value_range = _check_value_range_argument(value_range)
+        x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled", value_range=value_range)
         x_labelled = _check_inputs(
-            x_labelled, "x_labelled", input_shape=x_unlabelled.shape[1:]
+            x_labelled, "x_labelled", input_shape=x_unlabelled.shape[1:],
+            value_range=value_range,
         )
         y_labelled = priors.check_label_array(
             y_labelled, "y_labelled", num_classes, len(x_labelled)
@@ -779,6 +788,7 @@ class SemiSupervisedBatches(IndexedBatches):
         self.batch_size = batch_size
         self.labelled_batch_size = labelled_batch_size
         self.num_classes = num_classes
+        self.value_range = value_range
 
     def __len__(self):
         return -(-len(self.x_unlabelled) // self.batch_size)
@@ -840,7 +850,20 @@ class SemiSupervisedBatches(IndexedBatches):
         return self.permutation(len(self.x_labelled), 1, epoch, pass_)
 
 
-def _check_inputs(x, name, input_shape=None):
+def _check_value_range_argument(value_range):
+    try:
+        pair = tuple(float(v) for v in value_range)
+    except (TypeError, ValueError):
+        pair = None
+    if pair not in ((0.0, 1.0), (-1.0, 1.0)):
+        raise ValueError(
+            "`value_range` must be (0, 1) (a sigmoid output) or (-1, 1) (a tanh). "
+            f"Received: value_range={value_range!r}"
+        )
+    return pair
+
+
+def _check_inputs(x, name, input_shape=None, value_range=(0.0, 1.0)):
     if not validation.is_array_like(x) or len(x.shape) < 2:
         raise ValueError(
             f"`{name}` must be an array of inputs, one per row. Received: "
@@ -849,7 +872,6 @@ def _check_inputs(x, name, input_shape=None):
     if input_shape is None:
         input_shape = x.shape[1:]
     validation.check_data(x, name, tuple(input_shape))
-    validation.check_value_range(
-        x, name, (0.0, 1.0), "the decoder ends in a sigmoid"
-    )
+    reason = "the output ends in a sigmoid" if value_range[0] == 0 else "the output ends in a tanh"
+    validation.check_value_range(x, name, value_range, reason)
     return np.asarray(x, dtype="float32")

@@ -1,8 +1,9 @@
-"""Seeded random layers that survive `.keras` save/load on every backend.
+"""keras-gen's layers: seeded random layers, and a weight-normalized dense layer.
 
-The tutorials build these as `Lambda` layers around unseeded random ops. On
-Keras 3 such a `Lambda` fails under JAX (unseeded random ops while tracing) and
-does not load back without `safe_mode=False`; registered layers holding a
+The random layers survive `.keras` save/load on every backend. The tutorials
+build them as `Lambda` layers around unseeded random ops. On Keras 3 such a
+`Lambda` fails under JAX (unseeded random ops while tracing) and does not load
+back without `safe_mode=False`; registered layers holding a
 `keras.random.SeedGenerator` have neither problem.
 """
 
@@ -186,4 +187,62 @@ class LatentSampler(SeededLayer):
     def get_config(self):
         base_config = super().get_config()
         config = {"latent_dim": self.latent_dim}
+        return {**base_config, **config}
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class WeightNormalizedDense(keras.layers.Layer):
+    """A dense layer with weight normalization (Salimans and Kingma, 2016).
+
+    Computes `activation(x @ (v * g / ||v||) + b)`: each output unit's
+    weight vector is a direction `v[:, j] / ||v[:, j]||` times a learned
+    length `g[j]` (initialized to 1), which decouples the two and keeps a
+    unit-variance input at unit variance at initialization. Keras has no
+    weight-normalized layer; Salimans et al.'s semi-supervised GAN uses one
+    in every dense layer of its discriminator.
+
+    Shapes: `(..., input_dim) -> (..., units)`.
+
+    Args:
+        units: Number of output units.
+        activation: Keras activation name or callable; None for linear.
+        use_bias: Whether to add a bias `b`.
+        kernel_initializer: Initializer of the directions `v`.
+        **kwargs: Base layer arguments such as `name`.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True,
+                 kernel_initializer="random_normal", **kwargs):
+        super().__init__(**kwargs)
+        self.units = check_positive_int(units, "units")
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer=self.kernel_initializer,
+            name="kernel")
+        self.scale = self.add_weight(shape=(self.units,), initializer="ones", name="scale")
+        self.bias = (self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+                     if self.use_bias else None)
+
+    def call(self, inputs):
+        norms = ops.sqrt(ops.sum(ops.square(self.kernel), axis=0) + 1e-12)
+        outputs = ops.matmul(inputs, self.kernel) * (self.scale / norms)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
         return {**base_config, **config}

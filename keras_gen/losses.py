@@ -341,21 +341,65 @@ def pixel_binary_crossentropy(x, reconstruction):
     return ops.mean(ops.binary_crossentropy(x, reconstruction))
 
 
-def classification_loss(labels, probabilities):
+def classification_loss(labels, probabilities, from_logits=False):
     """Mean cross-entropy of class `probabilities` against integer `labels`.
 
     Args:
         labels: Integer labels, shape `(batch_size,)` (or `(batch_size, 1)`).
-        probabilities: Softmax outputs, shape `(batch_size, num_classes)`.
+        probabilities: Softmax outputs, shape `(batch_size, num_classes)`,
+            or logits with `from_logits=True`.
+        from_logits: Whether `probabilities` are logits.
 
     Returns:
         `(loss, accuracy)`: scalar tensors, the accuracy of the argmax.
     """
     labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-    loss = ops.mean(ops.sparse_categorical_crossentropy(labels, probabilities))
+    loss = ops.mean(ops.sparse_categorical_crossentropy(
+        labels, probabilities, from_logits=from_logits))
     predictions = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
     accuracy = ops.mean(ops.cast(ops.equal(predictions, labels), "float32"))
     return loss, accuracy
+
+
+def unlabelled_gan_loss(real_logits, fake_logits):
+    """Salimans et al.'s unlabelled loss of a `K`-class discriminator.
+
+    The discriminator's `K` logits `l(x)` are its classes; a fake class with
+    its logit fixed at 0 makes `D(x) = Z(x) / (Z(x) + 1)` the probability of
+    "real", with `Z(x) = sum_k exp(l_k(x))`, so `logit D(x) = logsumexp(l(x))`.
+    The loss is `0.5 * (BCE(1, D(x)) + BCE(0, D(G(z))))`, which is the
+    paper's `0.5 * (-mean(lse(l(x))) + mean(softplus(lse(l(x)))) +
+    mean(softplus(lse(l(G(z))))))` ("Improved Techniques for Training
+    GANs", 2016).
+
+    Args:
+        real_logits: Logits of unlabelled real inputs, `(batch, K)`.
+        fake_logits: Logits of generated inputs, `(batch, K)`.
+
+    Returns:
+        A scalar tensor.
+    """
+    return discriminator_loss(
+        ops.logsumexp(real_logits, axis=-1), ops.logsumexp(fake_logits, axis=-1),
+        from_logits=True)
+
+
+def feature_matching_loss(real_features, fake_features):
+    """Salimans et al.'s feature matching: `mean((E[f(x)] - E[f(G(z))])^2)`.
+
+    The generator matches the batch means of an intermediate layer of the
+    discriminator, `f`, on real and on generated inputs, instead of fooling
+    its output.
+
+    Args:
+        real_features: `f(x)` of a real batch, `(batch, features)`.
+        fake_features: `f(G(z))` of a generated batch, `(batch, features)`.
+
+    Returns:
+        A scalar tensor.
+    """
+    return ops.mean(ops.square(
+        ops.mean(real_features, axis=0) - ops.mean(fake_features, axis=0)))
 
 
 def class_crossentropy(one_hot, probabilities):

@@ -176,3 +176,31 @@ def test_the_version_has_one_source_and_a_changelog():
     assert metadata["version"] == keras_gen.__version__
     changelog = (root / "CHANGELOG.md").read_text()
     assert f"## {keras_gen.__version__}" in changelog and "## Unreleased" in changelog
+
+
+
+def requirement_lines(text):
+    """`{name: the line as written}` for each requirement of a setup.cfg list."""
+    from packaging.requirements import Requirement
+
+    lines = [line.strip() for line in text.strip().splitlines()]
+    return {Requirement(line).name: line for line in lines if line and not line.startswith("#")}
+
+
+def test_keras_and_tensorflow_are_the_pinned_releases_and_the_docs_say_so():
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    config = setup_cfg()
+    pinned = requirement_lines(config["options"]["install_requires"])
+    pinned["jax"] = requirement_lines(config["options.extras_require"]["test"])["jax"]
+    table = (ROOT / "docs" / "backends.md").read_text()
+    for name in ("keras", "tensorflow", "jax"):
+        specifier = Requirement(pinned[name]).specifier
+        # A lower and an upper bound: the range a new release is tested into.
+        assert len(specifier) == 2, pinned[name]
+        installed = version(name)
+        assert specifier.contains(installed), (
+            f"{name} {installed} is installed, outside setup.cfg's {pinned[name]}")
+        assert f"`{pinned[name]}`" in table, f"docs/backends.md does not state {pinned[name]}"

@@ -64,7 +64,7 @@ class SampleGrid(FixedCodesGridCallback):
 
     def make_picture(self):
         model = self._get_model()
-        num_classes = getattr(model, "num_classes", None)
+        num_classes = getattr(model, "decoder_classes", None)
         # A model with classes draws sample i as class i % num_classes.
         codes = self.fixed_codes(model, self.num_samples)
         if num_classes is None:

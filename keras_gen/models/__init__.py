@@ -15,6 +15,7 @@ from keras_gen.models.ebgan import EBGAN
 from keras_gen.models.gan import GAN
 from keras_gen.models.infogan import InfoGAN
 from keras_gen.models.lsgan import LSGAN
+from keras_gen.models.sgan import SGAN
 from keras_gen.models.semi_supervised_adversarial_autoencoder import (
     SemiSupervisedAdversarialAutoencoder,
 )

@@ -14,16 +14,20 @@ from keras_gen.validation import check_num_classes, check_positive_int
 METRIC_NAMES = ("d_loss", "g_loss", "d_acc", "d_class_acc")
 
 
-def acgan_generator(latent_dim, image_shape, num_classes):
-    """Keras-GAN's ACGAN generator: `[labels, noise] -> image_shape`, tanh.
+def acgan_generator(latent_dim, image_shape, num_classes=None):
+    """Keras-GAN's ACGAN (and SGAN) generator: `[labels, noise] -> image_shape`, tanh.
 
-    The noise times the label's embedding (`conditional_inputs`), then
+    The noise times the label's embedding (`conditional_inputs`; the noise
+    alone, `noise -> image_shape`, with `num_classes=None`: the SGAN's), then
     `Dense(128 * h/4 * w/4, relu)`, reshape, `BatchNormalization(momentum=0.8)`;
     twice `UpSampling2D -> Conv2D(128 then 64, 3, "same") -> ReLU ->
     BatchNormalization(momentum=0.8)`; `Conv2D(channels, 3, "same")`, tanh.
     """
     height, width, channels = image_shape
-    inputs, x = conditional_inputs(latent_dim, num_classes)
+    if num_classes is None:
+        inputs = x = keras.Input(shape=(latent_dim,), name="noise")
+    else:
+        inputs, x = conditional_inputs(latent_dim, num_classes)
     x = keras.layers.Dense(128 * (height // 4) * (width // 4), activation="relu")(x)
     x = keras.layers.Reshape((height // 4, width // 4, 128))(x)
     x = keras.layers.BatchNormalization(momentum=0.8)(x)
@@ -37,10 +41,11 @@ def acgan_generator(latent_dim, image_shape, num_classes):
     return keras.Model(inputs, images, name="generator")
 
 
-def acgan_discriminator(image_shape, num_classes):
+def acgan_discriminator(image_shape, num_classes, filters=(16, 32, 64, 128)):
     """Keras-GAN's ACGAN discriminator: `image_shape -> [validity (1,), classes (num_classes,)]`.
 
-    `Conv2D` 16, 32, 64, 128 (3x3, strides 2, 2, 2, 1, "same"), each
+    `Conv2D` with `filters` 16, 32, 64, 128 (Keras-GAN's SGAN: 32, 64,
+    128, 256; 3x3, strides 2, 2, 2, 1, "same"), each
     followed by LeakyReLU(0.2) and Dropout(0.25),
     `ZeroPadding2D(((0, 1), (0, 1)))` after the second and
     `BatchNormalization(momentum=0.8)` after the second and third; then
@@ -49,8 +54,8 @@ def acgan_discriminator(image_shape, num_classes):
     """
     images = keras.Input(shape=image_shape, name="images")
     x = images
-    for index, (filters, strides) in enumerate(zip((16, 32, 64, 128), (2, 2, 2, 1))):
-        x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same")(x)
+    for index, (width, strides) in enumerate(zip(filters, (2, 2, 2, 1))):
+        x = keras.layers.Conv2D(width, 3, strides=strides, padding="same")(x)
         if index == 1:
             x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
         x = keras.layers.LeakyReLU(negative_slope=0.2)(x)

@@ -695,14 +695,24 @@ class GenerativeModel(backend.Model):
             self.decoder, self.conditioned(z, labels, "decode"), batch_size
         )
 
+    @property
+    def decoder_classes(self):
+        """How many classes the decoder is conditioned on: `num_classes`, or None.
+
+        None for the models without classes, and for those whose classes
+        are their classifier's only (`SGAN`): their `decode` and `generate`
+        take no labels.
+        """
+        return self.num_classes
+
     def conditioned(self, z, labels, method):
         """The decoder's inputs for NumPy codes: `z`, or `[one-hot labels, z]`."""
-        if self.num_classes is None:
+        if self.decoder_classes is None:
             if labels is not None:
                 raise ValueError(
                     f"{type(self).__name__}.{method}() takes no labels: the "
-                    "model has no classes (num_classes=None) and its decoder "
-                    f"reads the code only. Received: labels={labels!r}"
+                    "model's decoder reads the code only (it has no classes, "
+                    f"or they are its classifier's). Received: labels={labels!r}"
                 )
             return z
         if labels is None:
@@ -802,6 +812,6 @@ class GenerativeModel(backend.Model):
             NumPy array of shape `(num_samples, *input_shape)`.
         """
         z = self.sample_prior(num_samples, seed)
-        if self.num_classes is not None and labels is None:
-            labels = np.random.default_rng(seed).integers(0, self.num_classes, len(z))
+        if self.decoder_classes is not None and labels is None:
+            labels = np.random.default_rng(seed).integers(0, self.decoder_classes, len(z))
         return self.decode(z, labels=labels)

@@ -23,7 +23,6 @@ import numpy as np
 
 from keras_gen import losses
 from keras_gen import priors
-from keras_gen.data import SemiSupervisedBatches
 from keras_gen.models.adversarial import minimize_every
 from keras_gen.models.adversarial_autoencoder import (
     METRIC_NAMES,
@@ -35,13 +34,13 @@ from keras_gen.models.adversarial_autoencoder import (
     mlp_decoder,
     mlp_encoder,
 )
+from keras_gen.models import semi_supervised
 from keras_gen.models.base import DEFAULT_BATCH_SIZE, predict_in_batches
 from keras_gen.validation import (
     check_data,
     check_non_negative_float,
     check_num_classes,
     check_positive_int,
-    is_array_like,
 )
 
 # The Paperspace post's `semi_lr`.
@@ -303,21 +302,8 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
     # Training.
 
     def unpack_batch(self, data):
-        """Returns the dict of `make_semi_supervised_dataset`.
-
-        Labelled data `(x, y)`, as `evaluate` and validation get, serves as
-        both the unlabelled and the labelled part.
-        """
-        if isinstance(data, dict):
-            return data
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} needs labelled data here: a dataset "
-                "from make_semi_supervised_dataset() for fit(), (x, y) for "
-                "evaluate(). Received: no `y`"
-            )
-        return {"x": x, "x_labelled": x, "y_labelled": y}
+        """Returns the dict of `make_semi_supervised_dataset()` (`(x, y)`: both parts)."""
+        return semi_supervised.unpack_semi_supervised(self, data)
 
     def train_step(self, data):
         batch = self.unpack_batch(data)
@@ -376,44 +362,14 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
 
     def _check_fit_data(self, arguments):
         # `fit()` trains on the dataset of labelled and unlabelled batches.
-        x = arguments.get("x")
-        if is_array_like(x):
-            raise ValueError(
-                "SemiSupervisedAdversarialAutoencoder.fit() takes a dataset that "
-                "pairs unlabelled and labelled batches: build it with "
-                "make_semi_supervised_dataset(x_unlabelled, x_labelled, "
-                f"y_labelled). Received: x of shape {tuple(x.shape)}"
-            )
-        if isinstance(x, SemiSupervisedBatches) and x.num_classes != self.num_classes:
-            raise ValueError(
-                f"The dataset's labels have {x.num_classes} classes but the "
-                f"model has num_classes={self.num_classes}: pass "
-                f"num_classes={self.num_classes} to make_semi_supervised_dataset(), "
-                "or build the model with the dataset's number of classes. "
-                f"Received: x={x!r}"
-            )
-        if (
-            isinstance(x, SemiSupervisedBatches)
-            and tuple(x.x_unlabelled.shape[1:]) != tuple(self.input_shape)
-        ):
-            raise ValueError(
-                f"The dataset's inputs have shape {tuple(x.x_unlabelled.shape[1:])} "
-                f"but the model takes input_shape={tuple(self.input_shape)}: "
-                "reshape them (e.g. x.reshape(len(x), -1) for flat vectors) "
-                "before make_semi_supervised_dataset(), or build the model "
-                f"with their shape. Received: x={x!r}"
-            )
+        semi_supervised.check_semi_supervised_fit_data(self, arguments.get("x"))
         super()._check_fit_data(arguments)
 
     def _check_stream_batch(self, batch):
         # A stream of the dataset's dicts: check each entry as the dataset does.
         if not isinstance(batch, dict):
             return super()._check_stream_batch(batch)
-        for key in ("x", "x_labelled"):
-            if key in batch:
-                self._check_batch(batch[key], key)
-        if "y_labelled" in batch:
-            priors.check_label_array(batch["y_labelled"], "y_labelled", self.num_classes)
+        semi_supervised.check_semi_supervised_batch(self, batch)
 
     def encode(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes inputs to their style codes `z`.
@@ -429,8 +385,7 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
 
     def predict_proba(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """The class probabilities `y` of inputs, `(num_examples, num_classes)`."""
-        check_data(x, "x", self.input_shape)
-        return predict_in_batches(self.classifier, x, batch_size)
+        return semi_supervised.predict_proba(self, x, batch_size)
 
     def predict_classes(self, x, batch_size=DEFAULT_BATCH_SIZE):
         """The most likely class of each input, an array `(num_examples,)`."""
@@ -447,9 +402,7 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         Returns:
             A Python float in [0, 1] (multiply by 100 for the paper's %).
         """
-        check_data(x, "x", self.input_shape)
-        labels = priors.check_label_array(y, "y", self.num_classes, len(x))
-        return float(np.mean(self.predict_classes(x, batch_size) != labels))
+        return semi_supervised.classification_error(self, x, y, batch_size)
 
     def reconstruct(self, x, *, labels=None, batch_size=DEFAULT_BATCH_SIZE):
         """Encodes then decodes inputs.
