@@ -56,7 +56,9 @@ __all__ = [
     "load_dataset",
     "load_fashion_mnist",
     "load_mnist",
+    "make_semi_supervised_dataset",
     "resize_images",
+    "SemiSupervisedBatches",
 ]
 
 # The hash `keras.datasets.mnist.load_data()` checks `mnist.npz` against.

@@ -38,6 +38,7 @@ from keras_gen.validation import check_positive_float, check_positive_int
 
 __all__ = [
     "Categorical",
+    "Concatenation",
     "Gaussian",
     "GaussianMixture",
     "Prior",

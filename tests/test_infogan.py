@@ -188,13 +188,16 @@ def test_fit_takes_images_alone_and_rejects_bad_ones():
 def test_training_on_mnist_makes_the_codes_readable(mnist_images):
     # Q learns to read the codes back from the generator's images: the
     # information loss falls from its start (log 10 + the uniform codes').
+    # And the discriminator tells real from fake: scoring the two batches
+    # apart through its last BatchNorm kept it at chance (d_acc 0.50).
     (x_train, _), _ = mnist_images
     keras.utils.set_random_seed(0)
     model = InfoGAN(seed=0)
     model.compile()
     history = model.fit(x_train[:4096] * 2 - 1, batch_size=64, epochs=2, verbose=0).history
     assert all(np.isfinite(values).all() for values in history.values())
-    assert history["info_loss"][-1] < 0.5 * np.log(10), history["info_loss"]
+    assert history["info_loss"][-1] < 0.6 * history["info_loss"][0], history["info_loss"]
+    assert min(history["d_acc"]) > 0.6, history["d_acc"]
 
 
 def test_code_traversal_varies_the_category_across_and_each_continuous_code_down():

@@ -48,6 +48,9 @@ MODELS = {
     "semi_supervised_aae": (lambda: keras_gen.SemiSupervisedAdversarialAutoencoder(
         input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1,
         supervised_interval=2), "semi"),
+    "sgan": (lambda: keras_gen.SGAN(input_shape=(8, 8, 1), latent_dim=8, seed=1), "semi_image"),
+    "sgan_feature_matching": (lambda: keras_gen.SGAN(input_shape=(8,), latent_dim=8,
+                                                     feature_matching=True, seed=1), "semi"),
 }
 
 
@@ -60,6 +63,11 @@ def fit_arguments(kind):
             flat[10:], flat[:10], np.arange(10), batch_size=BATCH, seed=0)
         return {"x": dataset}
     image = np.repeat(flat, 8, axis=1).reshape(64, 8, 8, 1) * 2 - 1
+    if kind == "semi_image":
+        dataset = keras_gen.make_semi_supervised_dataset(
+            image[10:], image[:10], np.arange(10), batch_size=BATCH, seed=0,
+            value_range=(-1, 1))
+        return {"x": dataset}
     x = {"flat": flat, "signed": flat * 2 - 1, "labelled": flat, "image": image,
          "labelled_signed": flat * 2 - 1, "labelled_image": image}[kind]
     labels = rng.integers(0, 10, 64) if kind.startswith("labelled") else None

@@ -130,7 +130,7 @@ def branch(pred, then_fn, else_fn):
 
     See `keras_gen.backend.tensorflow.branch`. A `lax.cond` would have to
     return, from both branches, every variable either branch assigns inside
-    the step's scope (the optimizer's, BatchNorm's); not done yet.
+    the step's scope (the optimizer's, BatchNorm's), which this does not do.
     """
     del pred, then_fn, else_fn
     return None

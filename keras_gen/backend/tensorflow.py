@@ -265,9 +265,8 @@ def training_data(batches, steps_per_epoch):
     """Feeds indexed batches to `fit()` as one endless `tf.data` pipeline.
 
     Keras feeds a `PyDataset` to TensorFlow through
-    `tf.data.Dataset.from_generator`, which (TensorFlow 2.21) can sit idle
-    for up to ~40 s at the start of an epoch, nearly doubling a
-    semi-supervised epoch on full MNIST (`bench/semi_supervised_input.py`).
+    `tf.data.Dataset.from_generator`, which can stall at the start of an
+    epoch (docs/adversarial.md measures it).
     An endless dataset indexed by position keeps one iterator for the whole
     `fit()` and does not wait. Its batches are those the `PyDataset` route
     would give: element `k` is `batches.batch(e0 + k // steps_per_epoch,

@@ -2,8 +2,8 @@
 
 Sample quality is measured in the feature space of small reference
 classifiers trained on MNIST and Fashion-MNIST and shipped with the package
-(`load_reference_classifier`), since Inception-based scores cannot be
-computed here: the Fréchet Classifier Distance (FCD, not the FID), the
+(`load_reference_classifier`), since Inception-based scores need ImageNet
+weights and suit 28x28 grey images poorly: the Fréchet Classifier Distance (FCD, not the FID), the
 classifier score (the Inception Score with the reference classifier), class
 coverage and k-NN precision/recall, with the real-data floor beside them.
 Likelihoods: the negative ELBO and an importance-weighted NLL of the VAE.

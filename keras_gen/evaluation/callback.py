@@ -39,7 +39,7 @@ class SampleQuality(keras.callbacks.Callback):
     `log_to_wandb=False` then to log them once.
 
     An evaluation with 10,000 samples costs about as much as generating and
-    classifying 20,000 images plus a few seconds of distances: use fewer
+    classifying 20,000 images: use fewer
     samples (e.g. 2000) or a larger `every_n_epochs` for frequent checks, and
     only compare FCDs computed with the same `num_samples`.
 

@@ -1,7 +1,7 @@
 """Reference classifiers of MNIST and Fashion-MNIST, shipped with the package.
 
-Inception-based scores cannot be computed here (no pretrained ImageNet weights
-can be downloaded) and fit 28x28 grey images poorly anyway. As in TF-GAN's
+Inception-based scores need pretrained ImageNet weights and fit 28x28 grey
+images poorly. As in TF-GAN's
 MNIST example, generated images are scored with a classifier trained on the
 real data instead: its class probabilities give the classifier score and the
 class coverage, and its penultimate layer gives the features of the Fréchet

@@ -258,9 +258,7 @@ def precision_recall(
 
     Distances are computed `chunk_size` rows at a time, so memory stays at
     about `chunk_size * max(n_real, n_generated)` float64 values (80 MB for
-    the defaults and 10,000 samples) instead of the full distance matrix;
-    10,000 against 10,000 128-dimensional features takes three such passes
-    (about 80 GFLOP in float64, seconds on a 2-core CPU).
+    the defaults and 10,000 samples) instead of the full distance matrix.
 
     Args:
         real_features: Array of shape `(n_real, d)`, `n_real > k`.

@@ -3,8 +3,8 @@
 Keras-GAN trains a GAN with `generator.predict()` and `train_on_batch()` calls
 on the discriminator and on a `combined` model whose discriminator was frozen
 with `trainable = False` before compiling. On Keras 3 that freezing silently
-stops the discriminator from ever learning, and the loop is several times
-slower than one compiled step. Here every player (a network with its own
+stops the discriminator from ever learning, and the loop is slower than one
+compiled step. Here every player (a network with its own
 optimizer and loss) is updated in turn inside one `train_step` per batch,
 which `fit()` compiles once, on every backend.
 """
@@ -35,8 +35,7 @@ def frozen(network, inputs):
 
     A network without non-trainable variables (no BatchNorm statistics, no
     dropout seed state: the MLP discriminators) has no state to discard, so
-    it is called directly, which saves the stateless call's bookkeeping
-    (about a tenth of the MLP GAN's step, `bench/gan_step_time.py`).
+    it is called directly, which saves the stateless call's bookkeeping.
 
     Args:
         network: A `keras.Model`.

@@ -211,7 +211,7 @@ class GenerativeModel(backend.Model):
             {key: store[key] for key in keys if not key.startswith(RANDOM_STATE_PREFIX)})
         states = random_state_variables(self)
         saved = [key for key in keys if key.startswith(RANDOM_STATE_PREFIX)]
-        if len(saved) == len(states):  # Files saved before they were kept have none.
+        if len(saved) == len(states):  # Older files hold no random states.
             for index, variable in enumerate(states):
                 variable.assign(store[f"{RANDOM_STATE_PREFIX}{index}"])
 

@@ -99,13 +99,21 @@ class InfoGAN(GenerativeModel):
 
     Each batch runs two phases:
 
+    The discriminator scores the real batch and the fakes as one batch, in
+    both phases: the BatchNormalization just before its heads then
+    normalizes both with the same statistics. Scored apart, as Keras-GAN's
+    `train_on_batch` calls do, each batch's mean "real" logit is pinned to
+    the same value whatever the images, the discriminator stays at chance
+    and the generator learns nothing (Keras-GAN's "can't make digits",
+    #7 and #126).
+
     1. `discriminator_step(real_images)`: fakes of fresh codes from the
        generator in inference mode; the discriminator and Q minimize
        `0.5 * (BCE(1, D(x)) + BCE(0, D(G(codes)))) + info_loss`
        (`d_optimizer`, which updates the body and both heads).
     2. `generator_step(real_images)`: on fresh codes, the generator
        minimizes `BCE(1, D(G(codes))) + info_loss`, the discriminator and Q
-       frozen (`g_optimizer`).
+       frozen (`g_optimizer`), scored beside the real batch.
 
     The history has `d_loss`, `g_loss`, `info_loss` (the generator phase's)
     and `d_acc`. `predict_codes(x)` reads the categorical code of images,
@@ -217,8 +225,9 @@ class InfoGAN(GenerativeModel):
         fake_images = ops.stop_gradient(self.generator(codes, training=False))
 
         def loss_fn():
-            real = self.discriminator(real_images, training=True)
-            fake = self.discriminator(fake_images, training=True)
+            real, fake = self.real_and_fake(
+                self.discriminator(ops.concatenate([real_images, fake_images]), training=True),
+                real_images)
             loss = (losses.discriminator_loss(real[0], fake[0])
                     + self.info_loss(codes, fake))
             return loss, (real[0], fake[0])
@@ -234,16 +243,26 @@ class InfoGAN(GenerativeModel):
         Returns:
             Dict of the step's `g_loss` and `info_loss`.
         """
+        real_images = ops.convert_to_tensor(real_images)
         codes = self.sample_prior_codes(ops.shape(real_images)[0])
 
         def loss_fn():
-            fake = frozen(self.discriminator, self.generator(codes, training=True))
+            fake_images = self.generator(codes, training=True)
+            _, fake = self.real_and_fake(
+                frozen(self.discriminator, ops.concatenate([real_images, fake_images])),
+                real_images)
             info = self.info_loss(codes, fake)
             return losses.generator_loss(fake[0]) + info, info
 
         g_loss, info = backend.minimize(
             loss_fn, self.generator.trainable_variables, self.g_optimizer)
         return {"g_loss": g_loss, "info_loss": info}
+
+    @staticmethod
+    def real_and_fake(outputs, real_images):
+        """Splits the discriminator's outputs on `[real_images; fakes]` into the two halves."""
+        size = ops.shape(real_images)[0]
+        return [output[:size] for output in outputs], [output[size:] for output in outputs]
 
     def split_codes(self, codes):
         """`(noise, one-hot category, continuous codes)` of a batch of codes."""
