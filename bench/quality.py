@@ -38,6 +38,7 @@ for the shortened runs a 2-core CPU can afford):
 | aae_semi_supervised_paper_supervised_every_4 | MNIST | 50 | 100 | as paper | the classification phase on every 4th batch only |
 | sgan | MNIST | 20 | 100 | Adam 2e-4, beta1 0.5 | Keras-GAN's conv nets, 100 labels, num_classes + 1 outputs |
 | sgan_feature_matching | MNIST | 100 | 100 | Adam 3e-3, beta1 0.5 | Salimans et al.'s MLPs (noise, weight norm), 100 labels, feature matching |
+| sgan_feature_matching_ema | MNIST | 100 | 100 | as sgan_feature_matching, D with Keras' weight averaging (`use_ema`, momentum 0.999) | scored on the averaged discriminator |
 
 Metrics:
 
@@ -215,6 +216,15 @@ SPECS["sgan_feature_matching"] = {
     **SPECS["sgan"], "epochs": 100, "layout": "flat", "value_range": (0.0, 1.0),
     "build": lambda seed: keras_gen.SGAN(input_shape=(784,), feature_matching=True, seed=seed),
 }
+# Salimans et al. evaluate on a moving average of the discriminator's
+# weights: Keras' optimizer averaging (`use_ema`), swapped in after training.
+SPECS["sgan_feature_matching_ema"] = {
+    **SPECS["sgan_feature_matching"],
+    "compile": lambda model, steps: model.compile(d_optimizer=keras.optimizers.Adam(
+        3e-3, beta_1=0.5, use_ema=True, ema_momentum=0.999)),
+    "after_training": lambda model: model.d_optimizer.finalize_variable_values(
+        model.discriminator.trainable_variables),
+}
 # The paper's semi-supervised recipe (`--recipe paper` in examples/aae.py)
 # and its ablations: each drops, swaps or changes one ingredient.
 _PAPER = semi.PAPER_ARCHITECTURE
@@ -325,6 +335,8 @@ def bench_model(name, dataset, args):
         **validation,
     ).history
     train_seconds = time.perf_counter() - start
+    if "after_training" in spec:  # E.g. the averaged weights swapped in.
+        spec["after_training"](model)
     steady = timer.epoch_seconds[1:] or timer.epoch_seconds
     row = {
         "model": name, "dataset": dataset, "epochs": epochs,

@@ -369,3 +369,25 @@ def test_feature_matching_learns_from_100_labels(mnist_flat):
               epochs=3, verbose=0)
     after = model.classification_error(x_test[:1000], y_test[:1000])
     assert after < 0.4 and after < before - 0.4, (before, after)
+
+
+def test_keras_weight_averaging_gives_the_averaged_discriminator():
+    # Salimans et al. score a moving average of the discriminator's weights:
+    # Keras' `use_ema` keeps it through SGAN's own update, and
+    # `finalize_variable_values` swaps it in (fit() does not, with two optimizers).
+    keras.utils.set_random_seed(0)
+    model = SGAN(input_shape=FLAT, latent_dim=8, feature_matching=True, seed=1)
+    average = keras.optimizers.Adam(3e-3, beta_1=0.5, use_ema=True, ema_momentum=0.5)
+    model.compile(d_optimizer=average)
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(
+        ops.convert_to_numpy(model.discriminator.trainable_variables[0]).copy()))
+    model.fit(dataset(model, size=70, batch_size=20), epochs=1, verbose=0, callbacks=[record])
+    assert len(seen) == 3
+    expected = seen[0]  # Keras' average starts at the first update's weights.
+    for weights in seen[1:]:
+        expected = 0.5 * expected + 0.5 * weights
+    average.finalize_variable_values(model.discriminator.trainable_variables)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(model.discriminator.trainable_variables[0]), expected, rtol=1e-6)
+    assert not np.allclose(expected, seen[-1])

@@ -99,7 +99,17 @@ class SGAN(GenerativeModel):
       squared distance between the batch means of the discriminator's last
       hidden layer on `x` and on `G(z)`. Noise uniform on [0, 1]^100;
       inputs in [0, 1] (sigmoid); Adam(3e-3, beta_1=0.5), batches of 100
-      unlabelled and 100 labelled images.
+      unlabelled and 100 labelled images. Unlike their code, the weight
+      normalization has no data-dependent initialization, and the
+      generator matches the unlabelled batch the discriminator just saw
+      (theirs: a second shuffled pass over the data).
+
+    Salimans et al. score a moving average of the discriminator's weights.
+    Keras' optimizers keep one: compile with `d_optimizer=keras.optimizers.
+    Adam(3e-3, beta_1=0.5, use_ema=True, ema_momentum=0.999)` and, after
+    `fit()`, swap it in with `model.d_optimizer.finalize_variable_values(
+    model.discriminator.trainable_variables)` (`fit()` does not, for a
+    model with several optimizers).
 
     The history has `d_loss`, `g_loss`, `d_acc` (real against fake, at
     0.5), and `classification_loss` and `classification_acc` on the
