@@ -29,15 +29,15 @@ files under `--out/pictures` too, with or without W&B.
 import os
 
 import keras_gen
+from keras_gen import callbacks
+from keras_gen import console
+from keras_gen import files
+from keras_gen import tracking
 
 MODELS = {"gan": "GAN", "lsgan": "LSGAN", "bgan": "BGAN", "wgan": "WGAN",
           "wgan_gp": "WGANGP", "cgan": "CGAN", "acgan": "ACGAN"}
 WASSERSTEIN = ("wgan", "wgan_gp")
 LABELLED = ("cgan", "acgan")  # fit(x, y): the generator draws the class asked for.
-from keras_gen import callbacks
-from keras_gen import console
-from keras_gen import files
-from keras_gen import tracking
 
 
 def parse_args():
