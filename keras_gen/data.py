@@ -764,7 +764,7 @@ class SemiSupervisedBatches(IndexedBatches):
         super().__init__(shuffle=shuffle, seed=seed)
         batch_size = validation.check_positive_int(batch_size, "batch_size")
         num_classes = validation.check_num_classes(num_classes)
-        value_range = _check_value_range_argument(value_range)
+        value_range = _check_value_range(value_range)
         x_unlabelled = _check_inputs(x_unlabelled, "x_unlabelled", value_range=value_range)
         x_labelled = _check_inputs(
             x_labelled, "x_labelled", input_shape=x_unlabelled.shape[1:],
@@ -850,19 +850,6 @@ class SemiSupervisedBatches(IndexedBatches):
 
     def _labelled_order(self, epoch, pass_):
         return self.permutation(len(self.x_labelled), 1, epoch, pass_)
-
-
-def _check_value_range_argument(value_range):
-    try:
-        pair = tuple(float(v) for v in value_range)
-    except (TypeError, ValueError):
-        pair = None
-    if pair not in ((0.0, 1.0), (-1.0, 1.0)):
-        raise ValueError(
-            "`value_range` must be (0, 1) (a sigmoid output) or (-1, 1) (a tanh). "
-            f"Received: value_range={value_range!r}"
-        )
-    return pair
 
 
 def _check_inputs(x, name, input_shape=None, value_range=(0.0, 1.0)):

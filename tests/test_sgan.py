@@ -272,7 +272,7 @@ def test_fit_rejects_bad_data_before_the_first_step(name):
 
 def test_the_semi_supervised_batches_check_their_range():
     x = np.random.default_rng(0).uniform(0, 1, (20, 4)).astype("float32")
-    with pytest.raises(ValueError, match=r"`value_range` must be \(0, 1\).*Received: value_range=\(0, 255\)"):
+    with pytest.raises(ValueError, match=r"`value_range` must be \(0.0, 1.0\) or \(-1.0, 1.0\). Received: value_range=\(0, 255\)"):
         keras_gen.make_semi_supervised_dataset(x, x[:10], np.arange(10), value_range=(0, 255))
     with pytest.raises(ValueError, match=r"x_unlabelled.*\[-1, 1\]"):
         keras_gen.make_semi_supervised_dataset(x * 3 - 1, x[:10], np.arange(10),
