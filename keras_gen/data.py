@@ -134,12 +134,34 @@ def load_dataset(name="mnist", layout="flat", value_range=(0.0, 1.0)):
 
 
 def load_mnist(layout="flat", value_range=(0.0, 1.0)):
-    """Loads MNIST digits; see `load_dataset()` for the arguments."""
+    """Loads MNIST digits: `load_dataset("mnist", ...)`.
+
+    Args:
+        layout: `"flat"` for images of shape `(784,)`, or `"image"` for
+            shape `(28, 28, 1)`.
+        value_range: `(0.0, 1.0)` or `(-1.0, 1.0)`; see `load_dataset()`.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`, as `load_dataset()` returns
+        them: `x` float32 of shape `(N, 784)` or `(N, 28, 28, 1)`, `y` int32
+        of shape `(N,)`.
+    """
     return load_dataset("mnist", layout=layout, value_range=value_range)
 
 
 def load_fashion_mnist(layout="flat", value_range=(0.0, 1.0)):
-    """Loads Fashion-MNIST; see `load_dataset()` for the arguments."""
+    """Loads Fashion-MNIST: `load_dataset("fashion_mnist", ...)`.
+
+    Args:
+        layout: `"flat"` for images of shape `(784,)`, or `"image"` for
+            shape `(28, 28, 1)`.
+        value_range: `(0.0, 1.0)` or `(-1.0, 1.0)`; see `load_dataset()`.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`, as `load_dataset()` returns
+        them: `x` float32 of shape `(N, 784)` or `(N, 28, 28, 1)`, `y` int32
+        of shape `(N,)`.
+    """
     return load_dataset("fashion_mnist", layout=layout, value_range=value_range)
 
 
@@ -517,10 +539,11 @@ def make_semi_supervised_dataset(
     `PyDataset` stalls there at epoch starts.
 
     Args:
-        x_unlabelled: Inputs without labels, values in [0, 1]. They may
-            include the labelled inputs.
-        x_labelled: Labelled inputs, with the same shape per example.
-        y_labelled: Their integer labels in `[0, num_classes)`.
+        x_unlabelled: Inputs without labels, of shape `(n, *input_shape)`,
+            values in `value_range`. They may include the labelled inputs.
+        x_labelled: Labelled inputs, of shape `(n_labelled, *input_shape)`.
+        y_labelled: Their integer labels, of shape `(n_labelled,)`, in
+            `[0, num_classes)`.
         batch_size: Unlabelled inputs per batch.
         labelled_batch_size: Labelled examples per batch; defaults to
             `min(batch_size, len(x_labelled))`.
@@ -559,6 +582,11 @@ class IndexedBatches(keras.utils.PyDataset):
     shuffles the same way in every process: a run resumed at epoch `e` sees
     the batches an uninterrupted run sees there. Subclasses give
     `__len__()`, `batch(epoch, index)` and `element_spec()`.
+
+    Args:
+        shuffle: Whether to shuffle; if not, `permutation()` is the identity.
+        seed: Non-negative integer seed of the shuffling, or `None` for a
+            fresh one drawn from the operating system.
 
     Attributes:
         epoch: The epoch whose batches `dataset[i]` returns, from 0;
@@ -612,7 +640,19 @@ class IndexedBatches(keras.utils.PyDataset):
         self.epoch += 1
 
     def permutation(self, size, stream, *key):
-        """A permutation of `range(size)`, a pure function of `(seed, stream, *key)`."""
+        """A permutation of `range(size)`, a pure function of `(seed, stream, *key)`.
+
+        Args:
+            size: Length of the permutation.
+            stream: Integer naming the sequence of permutations (for example
+                0 for the unlabelled rows, 1 for the labelled ones).
+            *key: Further integers that pick the permutation, such as the
+                epoch.
+
+        Returns:
+            An integer NumPy array of shape `(size,)`: `np.arange(size)`
+            when `shuffle` is off. Do not modify it; it is cached.
+        """
         if not self.shuffle:
             return np.arange(size)
         key = (stream, *key)
@@ -666,13 +706,27 @@ class ArrayBatches(IndexedBatches):
         return -(-len(self.arrays[0]) // self.batch_size)
 
     def batch(self, epoch, index):
-        """Batch `index` of epoch `epoch`: a tuple of arrays."""
+        """Batch `index` of epoch `epoch`: a tuple of arrays.
+
+        Args:
+            epoch: Non-negative integer epoch number.
+            index: Batch number in `[0, len(self))`.
+
+        Returns:
+            `(x,)` or `(x, y)`: NumPy arrays of up to `batch_size` rows,
+            `(batch_size, *x.shape[1:])` and `(batch_size, *y.shape[1:])`.
+        """
         order = self.permutation(len(self.arrays[0]), 0, epoch)
         rows = order[index * self.batch_size : (index + 1) * self.batch_size]
         return tuple(array[rows] for array in self.arrays)
 
     def element_spec(self):
-        """A tuple of `(shape, dtype)`, the batch axis `None`."""
+        """The shapes and dtypes of a batch's arrays.
+
+        Returns:
+            A tuple with one `(shape, dtype name)` pair per array (`x`, and
+            `y` if given), the batch axis `None`.
+        """
         return tuple(((None, *a.shape[1:]), a.dtype.name) for a in self.arrays)
 
 
@@ -712,7 +766,16 @@ class SampledBatches(IndexedBatches):
         return self._num_batches
 
     def batch(self, epoch, index):
-        """Batch `index` of epoch `epoch`: `batch_size` random rows (and their labels)."""
+        """Batch `index` of epoch `epoch`: `batch_size` random rows (and their labels).
+
+        Args:
+            epoch: Non-negative integer epoch number.
+            index: Batch number in `[0, num_batches)`.
+
+        Returns:
+            `(x,)` with `x` of shape `(batch_size, *x.shape[1:])`, or
+            `(x, y)` with `y` of shape `(batch_size, *y.shape[1:])`.
+        """
         rng = np.random.default_rng(
             np.random.SeedSequence(self.seed, spawn_key=(2, epoch, index))
         )
@@ -722,7 +785,12 @@ class SampledBatches(IndexedBatches):
         return (self.x[rows], self.y[rows])
 
     def element_spec(self):
-        """A tuple of `(shape, dtype)`, one per element."""
+        """The shapes and dtypes of a batch's arrays.
+
+        Returns:
+            A tuple with one `(shape, dtype name)` pair per array (`x`, and
+            `y` if given), the batch axis `batch_size`.
+        """
         spec = (((self.batch_size, *self.x.shape[1:]), self.x.dtype.name),)
         if self.y is None:
             return spec
@@ -815,7 +883,13 @@ class SemiSupervisedBatches(IndexedBatches):
         }
 
     def element_spec(self):
-        """`{name: (shape, dtype)}` of the elements, the batch axis `None` if it varies."""
+        """The shapes and dtypes of a batch's arrays.
+
+        Returns:
+            A dict `{name: (shape, dtype name)}` for `"x"`, `"x_labelled"`
+            and `"y_labelled"`, the batch axis `None` where it varies (that
+            of `"x"`).
+        """
         labelled = (self.labelled_batch_size, *self.x_labelled.shape[1:])
         return {
             "x": ((None, *self.x_unlabelled.shape[1:]), "float32"),

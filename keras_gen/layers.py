@@ -47,6 +47,15 @@ class SeededLayer(keras.layers.Layer):
 
         Seeded by the layer's generator; under `tf.distribute` each replica
         gets its own rows (`keras_gen.backend.per_replica`).
+
+        Args:
+            random_op: A `keras.random` function taking `(shape, dtype=,
+                seed=)`, such as `keras.random.normal`.
+            like: Tensor of shape `(batch_size, ...)` whose shape and dtype
+                the draw takes.
+
+        Returns:
+            Tensor of the shape and dtype of `like`.
         """
         shape = ops.shape(like)
         return backend.per_replica(
@@ -67,6 +76,10 @@ class Sampling(SeededLayer):
     `eps ~ N(0, I)` is drawn from the layer's own seed generator, so sampling
     is reproducible for a given `seed` and stays differentiable with respect to
     `z_mean` and `z_log_var`.
+
+    Call: `layer([z_mean, z_log_var])`, both of shape
+    `(batch_size, latent_dim)`; returns `z` of shape
+    `(batch_size, latent_dim)`.
 
     Args:
         seed: Optional integer seed for the noise.
@@ -91,6 +104,10 @@ class Corruption(SeededLayer):
     features (masking noise), then clips to `clip_range`. Outside training the
     input passes through unchanged, unlike a plain `GaussianNoise` layer there
     is a seed, so the corruption is reproducible.
+
+    Call: `layer(inputs, training=False)`, `inputs` of any shape
+    `(batch_size, ...)`; returns the corrupted (in training) or unchanged
+    inputs, of the same shape.
 
     Args:
         noise_std: Standard deviation of the additive Gaussian noise, >= 0.
@@ -124,7 +141,14 @@ class Corruption(SeededLayer):
         return self.corrupt(inputs)
 
     def corrupt(self, inputs):
-        """Applies the corruption whatever the training flag."""
+        """Applies the corruption whatever the training flag.
+
+        Args:
+            inputs: Tensor of shape `(batch_size, ...)`.
+
+        Returns:
+            The corrupted inputs, a tensor of the same shape.
+        """
         outputs = inputs
         if self.noise_std > 0:
             outputs = outputs + self.noise_std * self.draw(keras.random.normal, inputs)
@@ -171,11 +195,27 @@ class LatentSampler(SeededLayer):
         self.built = True
 
     def call(self, inputs):
-        """Returns one noise vector per example of `inputs`."""
+        """Returns one noise vector per example of `inputs`.
+
+        Args:
+            inputs: Tensor of shape `(batch_size, ...)`; only its batch size
+                is used.
+
+        Returns:
+            Tensor of shape `(batch_size, latent_dim)`.
+        """
         return self.sample(ops.shape(inputs)[0])
 
     def sample(self, batch_size):
-        """Returns noise of shape `(batch_size, latent_dim)`."""
+        """Draws `z ~ N(0, I)` from the layer's seed generator.
+
+        Args:
+            batch_size: Number of noise vectors (an integer or a scalar
+                tensor).
+
+        Returns:
+            Tensor of shape `(batch_size, latent_dim)`.
+        """
         return backend.per_replica(
             lambda n: keras.random.normal((n, self.latent_dim), seed=self.seed_generator),
             batch_size,

@@ -97,7 +97,17 @@ def binary_crossentropy_sum(x, reconstruction):
 
 
 def weighted_mean(values, sample_weight=None):
-    """Mean of per-example `values`, weighted by `sample_weight` if given."""
+    """Mean of per-example `values`, weighted by `sample_weight` if given.
+
+    Args:
+        values: Tensor of shape `(batch_size,)`, one value per example.
+        sample_weight: Optional weights, `batch_size` of them (shape
+            `(batch_size,)` or `(batch_size, 1)`); the weighted sum is
+            divided by the sum of the weights.
+
+    Returns:
+        A scalar tensor.
+    """
     if sample_weight is None:
         return ops.mean(values)
     sample_weight = ops.cast(ops.reshape(sample_weight, (-1,)), values.dtype)
@@ -130,8 +140,9 @@ def discriminator_loss(real_scores, fake_scores, from_logits=False):
 
     Args:
         real_scores: The discriminator's scores of real samples:
-            probabilities, or logits with `from_logits=True`.
-        fake_scores: Its scores of generated samples, likewise.
+            probabilities, or logits with `from_logits=True`; any shape,
+            such as `(batch_size, 1)`.
+        fake_scores: Its scores of generated samples, likewise (any shape).
         from_logits: Whether the scores are logits.
 
     Returns:
@@ -148,7 +159,8 @@ def generator_loss(fake_scores, from_logits=False):
 
     Args:
         fake_scores: The discriminator's scores of generated samples:
-            probabilities, or logits with `from_logits=True`.
+            probabilities, or logits with `from_logits=True`; any shape,
+            such as `(batch_size, 1)`.
         from_logits: Whether the scores are logits.
 
     Returns:
@@ -158,7 +170,22 @@ def generator_loss(fake_scores, from_logits=False):
 
 
 def discriminator_accuracy(real_scores, fake_scores, from_logits=False):
-    """Accuracy at probability 0.5 (logit 0), the mean of the real and fake batch's."""
+    """Accuracy at probability 0.5 (logit 0), the mean of the real and fake batch's.
+
+    A real score counts as right above the threshold, a fake one at or
+    below it.
+
+    Args:
+        real_scores: The discriminator's scores of real samples:
+            probabilities, or logits with `from_logits=True`; any shape,
+            such as `(batch_size, 1)`.
+        fake_scores: Its scores of generated samples, likewise (any shape).
+        from_logits: Whether the scores are logits (threshold 0) rather
+            than probabilities (threshold 0.5).
+
+    Returns:
+        A scalar float32 tensor in `[0, 1]`.
+    """
     threshold = 0.0 if from_logits else 0.5
     return 0.5 * (
         ops.mean(ops.cast(real_scores > threshold, "float32"))
@@ -174,8 +201,9 @@ def least_squares_discriminator_loss(real_scores, fake_scores):
     `mse`, the loss the mean of the real and the fake batch's).
 
     Args:
-        real_scores: The discriminator's raw outputs on real samples.
-        fake_scores: Its raw outputs on generated samples.
+        real_scores: The discriminator's raw outputs on real samples; any
+            shape, such as `(batch_size, 1)`.
+        fake_scores: Its raw outputs on generated samples (any shape).
 
     Returns:
         A scalar tensor.
@@ -187,7 +215,8 @@ def least_squares_generator_loss(fake_scores):
     """LSGAN's generator loss, `mean((D(G(z)) - 1)^2)` (target `c = 1`, Keras-GAN's).
 
     Args:
-        fake_scores: The discriminator's raw outputs on generated samples.
+        fake_scores: The discriminator's raw outputs on generated samples;
+            any shape, such as `(batch_size, 1)`.
 
     Returns:
         A scalar tensor.
@@ -204,8 +233,9 @@ def wasserstein_critic_loss(real_scores, fake_scores):
     averaged over the two batches: half this value.
 
     Args:
-        real_scores: The critic's scores (no sigmoid) of real samples.
-        fake_scores: Its scores of generated samples.
+        real_scores: The critic's scores (no sigmoid) of real samples; any
+            shape, such as `(batch_size, 1)`.
+        fake_scores: Its scores of generated samples (any shape).
 
     Returns:
         A scalar tensor.
@@ -217,7 +247,8 @@ def wasserstein_generator_loss(fake_scores):
     """The Wasserstein generator loss, `-mean(D(G(z)))`.
 
     Args:
-        fake_scores: The critic's scores of generated samples.
+        fake_scores: The critic's scores of generated samples; any shape,
+            such as `(batch_size, 1)`.
 
     Returns:
         A scalar tensor.
@@ -237,7 +268,8 @@ def boundary_seeking_loss(fake_scores, from_logits=False):
 
     Args:
         fake_scores: The discriminator's scores of generated samples:
-            probabilities, or logits with `from_logits=True`.
+            probabilities, or logits with `from_logits=True`; any shape,
+            such as `(batch_size, 1)`.
         from_logits: Whether the scores are logits.
 
     Returns:
@@ -403,12 +435,29 @@ def feature_matching_loss(real_features, fake_features):
 
 
 def class_crossentropy(one_hot, probabilities):
-    """Mean cross-entropy of class `probabilities` against one-hot labels."""
+    """Mean cross-entropy of class `probabilities` against one-hot labels.
+
+    Args:
+        one_hot: One-hot labels, shape `(batch_size, num_classes)`.
+        probabilities: Softmax outputs, shape `(batch_size, num_classes)`.
+
+    Returns:
+        A scalar tensor.
+    """
     return ops.mean(ops.categorical_crossentropy(one_hot, probabilities))
 
 
 def class_accuracy(one_hot, probabilities):
-    """Fraction of rows whose most probable class is the labelled one."""
+    """Fraction of rows whose most probable class is the labelled one.
+
+    Args:
+        one_hot: One-hot labels, shape `(batch_size, num_classes)`.
+        probabilities: Class probabilities (or logits), shape
+            `(batch_size, num_classes)`.
+
+    Returns:
+        A scalar float32 tensor in `[0, 1]`.
+    """
     return ops.mean(ops.cast(
         ops.equal(ops.argmax(probabilities, axis=-1), ops.argmax(one_hot, axis=-1)),
         "float32"))

@@ -258,7 +258,14 @@ class Prior:
 
     @classmethod
     def from_config(cls, config):
-        """Builds a prior from `get_config()`'s output."""
+        """Builds a prior from `get_config()`'s output.
+
+        Args:
+            config: Dict of constructor arguments, as `get_config()` returns.
+
+        Returns:
+            A prior of this class.
+        """
         return cls(**config)
 
     def __eq__(self, other):
@@ -475,6 +482,19 @@ class Concatenation(Prior):
              for part, part_seed in zip(self.parts, seeds)], axis=-1)
 
     def sample_numpy(self, num_samples, seed=None, labels=None):
+        """Draws codes with NumPy: each part's codes, side by side.
+
+        Each part draws with its own seed, derived from `seed`.
+
+        Args:
+            num_samples: Number of codes.
+            seed: Optional integer seed; the same seed gives the same codes.
+            labels: Must be `None`: a concatenation has no classes.
+
+        Returns:
+            A float32 NumPy array of shape `(num_samples, latent_dim)`, the
+            parts' codes in the order of `parts`.
+        """
         self._check_labels(labels, num_samples)  # No classes: refuses labels.
         seeds = _seeds(_check_numpy_seed(seed), len(self.parts))
         return np.concatenate(

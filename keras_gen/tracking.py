@@ -63,6 +63,9 @@ def active_wandb_run():
     """Returns the active W&B run, or None if wandb is not imported or idle.
 
     Never imports wandb: no run can be active before it is imported.
+
+    Returns:
+        `wandb.run` (a `wandb` run object), or None.
     """
     wandb = sys.modules.get("wandb")
     if wandb is None:

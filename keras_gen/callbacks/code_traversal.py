@@ -45,7 +45,20 @@ class CodeTraversal(ImageGridCallback):
         self.seed = seed
 
     def codes(self, model):
-        """The grid's codes, row by row: `(num_continuous * steps * num_categories, latent_dim)`."""
+        """The grid's codes, row by row, for `model.decode()`.
+
+        Each code is the fixed noise, the one-hot category and the
+        continuous codes, concatenated.
+
+        Args:
+            model: A model with `noise_dim`, `num_categories` and
+                `num_continuous` (`keras_gen.InfoGAN`).
+
+        Returns:
+            float32 NumPy array of shape
+            `(num_continuous * steps * num_categories, latent_dim)`, where
+            `latent_dim = noise_dim + num_categories + num_continuous`.
+        """
         for name in ("noise_dim", "num_categories", "num_continuous"):
             if not isinstance(getattr(model, name, None), int):
                 raise ValueError(

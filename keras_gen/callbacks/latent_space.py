@@ -32,8 +32,9 @@ class LatentSpacePlot(PictureCallback):
     least 10 batches, taking over a second).
 
     Args:
-        x: Array of inputs to encode.
-        y: Optional labels, one per example (integers or numbers), used for
+        x: Array of inputs to encode, shape `(num_examples, *input_shape)`.
+        y: Optional labels, one per example (integers or numbers), shape
+            `(num_examples,)` (or `(num_examples, 1)`), used for
             the colors. Integer labels with at most 10 classes get one color
             each; other labels a continuous color bar.
         projection: `"pca"` or `"first_two"`; ignored when `latent_dim == 2`.
@@ -70,7 +71,12 @@ class LatentSpacePlot(PictureCallback):
         self.dpi = check_positive_int(dpi, "dpi")
 
     def encode(self):
-        """Encodes `x` in batches and returns the latent codes."""
+        """Encodes `x` in batches and returns the latent codes.
+
+        Returns:
+            NumPy array of the codes `model.encode` gives, concatenated:
+            shape `(num_examples, latent_dim)` for the models here.
+        """
         from tqdm.auto import tqdm
 
         model = self._get_model()

@@ -201,7 +201,16 @@ class ReferenceClassifier:
         return self._run(self.model, x, value_range, batch_size)
 
     def predict(self, x, value_range=(0.0, 1.0), batch_size=DEFAULT_BATCH_SIZE):
-        """Predicted classes (argmax of `predict_proba`), int32 of shape `(n,)`."""
+        """Predicted classes, the argmax of `predict_proba`.
+
+        Args:
+            x: Images, see `to_unit_range()`.
+            value_range: `(low, high)` range of `x`.
+            batch_size: Images per call.
+
+        Returns:
+            int32 NumPy array of shape `(n,)`.
+        """
         return np.argmax(
             self.predict_proba(x, value_range, batch_size), axis=-1
         ).astype("int32")
@@ -224,6 +233,11 @@ class ReferenceClassifier:
     ):
         """Features and class probabilities in one pass over the images.
 
+        Args:
+            x: Images, see `to_unit_range()`.
+            value_range: `(low, high)` range of `x`.
+            batch_size: Images per call.
+
         Returns:
             A tuple `(features, probabilities)` of float32 NumPy arrays of
             shapes `(n, 128)` and `(n, 10)`.
@@ -231,7 +245,17 @@ class ReferenceClassifier:
         return tuple(self._run(self._both, x, value_range, batch_size))
 
     def accuracy(self, x, y, value_range=(0.0, 1.0), batch_size=DEFAULT_BATCH_SIZE):
-        """Fraction of images whose predicted class equals the label `y`."""
+        """Fraction of images whose predicted class equals the label `y`.
+
+        Args:
+            x: Images, see `to_unit_range()`.
+            y: Integer labels, one per image, shape `(n,)`.
+            value_range: `(low, high)` range of `x`.
+            batch_size: Images per call.
+
+        Returns:
+            A float in `[0, 1]`.
+        """
         y = np.asarray(y).reshape(-1)
         predictions = self.predict(x, value_range, batch_size)
         if len(y) != len(predictions):

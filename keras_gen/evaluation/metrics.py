@@ -405,6 +405,12 @@ def can_generate(model):
 
     Any object with such a method, except a keras-gen model without a prior
     (the autoencoders, whose inherited `generate()` says why it cannot).
+
+    Args:
+        model: Any object, typically a keras-gen model.
+
+    Returns:
+        A bool.
     """
     if not callable(getattr(model, "generate", None)):
         return False
@@ -512,8 +518,10 @@ def code_accuracy(predicted_codes, labels, num_codes=None):
     is scored: the code never saw a label, so its values come in any order.
 
     Args:
-        predicted_codes: Integer code of each example (`InfoGAN.predict_codes(x)`).
-        labels: Integer class of each example.
+        predicted_codes: Integer code of each example
+            (`InfoGAN.predict_codes(x)`), shape `(n,)` (any shape with `n`
+            elements is flattened).
+        labels: Integer class of each example, shape `(n,)`, likewise.
         num_codes: Number of code values; defaults to the largest seen + 1.
 
     Returns:
@@ -570,8 +578,18 @@ def real_data_floor(
 def infer_value_range(model):
     """The output range of a model's decoder (a GAN's generator).
 
-    Returns `(-1.0, 1.0)` when its last activation is tanh and `(0.0, 1.0)`
-    when it is sigmoid; raises `ValueError` otherwise (pass `value_range`).
+    Read from the last activation of `model.decoder`'s layers (skipping
+    linear activations of layers without weights).
+
+    Args:
+        model: A keras-gen model with a `decoder`.
+
+    Returns:
+        `(-1.0, 1.0)` when its last activation is tanh and `(0.0, 1.0)`
+        when it is sigmoid.
+
+    Raises:
+        ValueError: There is no such activation (pass `value_range`).
     """
     decoder = getattr(model, "decoder", None)
     layers = getattr(decoder, "layers", None) or []

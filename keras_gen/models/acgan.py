@@ -180,6 +180,13 @@ class ACGAN(GenerativeModel):
     def discriminator_step(self, real_images, labels, noise, fake_labels):
         """Updates the discriminator on real images and fakes, both with their classes.
 
+        Args:
+            real_images: Batch of data, `(batch_size, *input_shape)`.
+            labels: Their one-hot labels, `(batch_size, num_classes)`.
+            noise: The fakes' noise, `(batch_size, latent_dim)`.
+            fake_labels: The fakes' one-hot classes,
+                `(batch_size, num_classes)`.
+
         Returns:
             Dict of the step's `d_loss`, `d_acc` and `d_class_acc`.
         """
@@ -203,6 +210,11 @@ class ACGAN(GenerativeModel):
     def generator_step(self, noise, fake_labels):
         """Updates the generator against the frozen discriminator.
 
+        Args:
+            noise: The fakes' noise, `(batch_size, latent_dim)`.
+            fake_labels: The fakes' one-hot classes,
+                `(batch_size, num_classes)`.
+
         Returns:
             Dict of the step's `g_loss`.
         """
@@ -215,13 +227,36 @@ class ACGAN(GenerativeModel):
         return {"g_loss": g_loss}
 
     def discriminator_loss(self, real_outputs, fake_outputs, real_labels, fake_labels):
-        """`0.5 * (BCE(1, D(x)) + BCE(0, D(G(z))) + CE(y, C(x)) + CE(y', C(G(z))))`."""
+        """`0.5 * (BCE(1, D(x)) + BCE(0, D(G(z))) + CE(y, C(x)) + CE(y', C(G(z))))`.
+
+        Args:
+            real_outputs: The discriminator's `[validity, classes]` of real
+                images, `(batch_size, 1)` and `(batch_size, num_classes)`.
+            fake_outputs: Its `[validity, classes]` of fakes, likewise.
+            real_labels: One-hot labels `y` of the real images,
+                `(batch_size, num_classes)`.
+            fake_labels: One-hot classes `y'` of the fakes,
+                `(batch_size, num_classes)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.discriminator_loss(real_outputs[0], fake_outputs[0]) + 0.5 * (
             losses.class_crossentropy(real_labels, real_outputs[1])
             + losses.class_crossentropy(fake_labels, fake_outputs[1]))
 
     def generator_loss(self, fake_outputs, fake_labels):
-        """`BCE(1, D(G(z, y'))) + CE(y', C(G(z, y')))`."""
+        """`BCE(1, D(G(z, y'))) + CE(y', C(G(z, y')))`.
+
+        Args:
+            fake_outputs: The discriminator's `[validity, classes]` of fakes,
+                `(batch_size, 1)` and `(batch_size, num_classes)`.
+            fake_labels: One-hot classes `y'` of the fakes,
+                `(batch_size, num_classes)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return (losses.generator_loss(fake_outputs[0])
                 + losses.class_crossentropy(fake_labels, fake_outputs[1]))
 

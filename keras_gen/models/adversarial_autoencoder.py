@@ -322,7 +322,22 @@ class AdversarialAutoencoder(GenerativeModel):
         self.compile_players(self.players(ae_optimizer, d_optimizer, g_optimizer), **kwargs)
 
     def players(self, ae_optimizer, d_optimizer, g_optimizer):
-        """The three phases' `{name: (optimizer, variables)}`, with the defaults."""
+        """The three phases' `{name: (optimizer, variables)}`, with the defaults.
+
+        Args:
+            ae_optimizer: Optimizer of the reconstruction phase, or None for
+                a new Adam(6e-4).
+            d_optimizer: Optimizer of the discriminator, or None for a new
+                Adam(8e-4).
+            g_optimizer: Optimizer of the regularization phase, or None for
+                a new Adam(8e-4).
+
+        Returns:
+            Dict with `"ae_optimizer"` (on the encoder and decoder),
+            `"d_optimizer"` (on the discriminator) and `"g_optimizer"` (on
+            the encoder), each an `(optimizer, trainable variables)` pair,
+            for `compile_players()`.
+        """
         encoder = self.encoder.trainable_variables
         return {
             "ae_optimizer": (

@@ -245,6 +245,14 @@ class GenerativeModel(backend.Model):
           the epoch and the batch.
 
         Args:
+            x: The training data, as `keras.Model.fit()` takes it: an array
+                of shape `(num_examples, *input_shape)`, a
+                `keras_gen.data.IndexedBatches`, a `tf.data.Dataset` or a
+                `PyDataset`.
+            y: For a model with classes, the integer labels of an array
+                `x`, shape `(num_examples,)`; for an autoencoder, optional
+                targets shaped like `x`; otherwise ignored. None with a
+                dataset, which carries its own.
             stop_on_nan: Whether to stop at the first non-finite loss
                 (default True); False trains on regardless.
             *args: As `keras.Model.fit()`.
@@ -305,6 +313,19 @@ class GenerativeModel(backend.Model):
         return self
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
+        """Checks the in-memory data as `fit()` does, then runs `keras.Model.evaluate()`.
+
+        Args:
+            x: The data, as `keras.Model.evaluate()` takes it; an array, of
+                shape `(num_examples, *input_shape)`, is checked.
+            y: As for `fit()`: the integer labels, shape `(num_examples,)`,
+                of a model with classes, or an autoencoder's targets.
+            *args: As `keras.Model.evaluate()`.
+            **kwargs: As `keras.Model.evaluate()`.
+
+        Returns:
+            The loss and metrics, as Keras returns them.
+        """
         arguments = _bind(keras.Model.evaluate, self, x, y, *args, **kwargs)
         self._check_batch_size(arguments)
         self._check_batch(x, "x")
@@ -313,6 +334,17 @@ class GenerativeModel(backend.Model):
         return super().evaluate(**arguments)
 
     def predict(self, x, *args, **kwargs):
+        """Checks the in-memory data as `fit()` does, then runs `keras.Model.predict()`.
+
+        Args:
+            x: The inputs, as `keras.Model.predict()` takes them; an array,
+                of shape `(num_examples, *input_shape)`, is checked.
+            *args: As `keras.Model.predict()`.
+            **kwargs: As `keras.Model.predict()`.
+
+        Returns:
+            The model's outputs, NumPy arrays as Keras returns them.
+        """
         arguments = _bind(keras.Model.predict, self, x, *args, **kwargs)
         self._check_batch_size(arguments)
         self._check_batch(x, "x")
@@ -706,7 +738,23 @@ class GenerativeModel(backend.Model):
         return self.num_classes
 
     def conditioned(self, z, labels, method):
-        """The decoder's inputs for NumPy codes: `z`, or `[one-hot labels, z]`."""
+        """The decoder's inputs for NumPy codes: `z`, or `[one-hot labels, z]`.
+
+        Args:
+            z: Array of shape `(num_examples, latent_dim)`.
+            labels: Integer labels, shape `(num_examples,)`, for a model
+                whose decoder has classes (`decoder_classes`); None for the
+                others.
+            method: Name of the calling method, for the error messages.
+
+        Returns:
+            `z`, or `[one_hot, z]` with `one_hot` of shape
+            `(num_examples, num_classes)`.
+
+        Raises:
+            ValueError: `labels` are missing where needed, or given where
+                refused.
+        """
         if self.decoder_classes is None:
             if labels is not None:
                 raise ValueError(
@@ -724,7 +772,17 @@ class GenerativeModel(backend.Model):
         return [self.one_hot(labels, len(z)), z]
 
     def one_hot(self, labels, num_examples=None, name="labels"):
-        """Checks integer labels and returns their float32 one-hot vectors (NumPy)."""
+        """Checks integer labels and returns their float32 one-hot vectors (NumPy).
+
+        Args:
+            labels: Integer labels in `[0, num_classes)`, shape
+                `(num_examples,)` or `(num_examples, 1)`.
+            num_examples: Expected number of labels, or None for any.
+            name: The argument name used in the error message.
+
+        Returns:
+            float32 NumPy array of shape `(num_examples, num_classes)`.
+        """
         labels = priors.check_label_array(labels, name, self.num_classes, num_examples)
         return np.eye(self.num_classes, dtype="float32")[labels]
 
@@ -769,6 +827,9 @@ class GenerativeModel(backend.Model):
         From the same seeded source as `sample_prior_codes` (saved with the
         model); for the models with classes that draw the classes of their
         fakes (`CGAN`, `ACGAN`).
+
+        Args:
+            num_samples: A Python int or a scalar tensor.
 
         Returns:
             A float32 tensor of shape `(num_samples, num_classes)`.

@@ -47,10 +47,26 @@ class BGAN(GAN):
     default_generator_units = (256, 512, 1024)  # Keras-GAN's.
 
     def build_generator(self, latent_dim, image_shape):
-        """Keras-GAN's: BatchNorm after every hidden layer, the first included."""
+        """Keras-GAN's: BatchNorm after every hidden layer, the first included.
+
+        Args:
+            latent_dim: Size of the noise vector.
+            image_shape: Shape of one generated image.
+
+        Returns:
+            A `keras.Model`, `(latent_dim,) -> image_shape`, tanh outputs.
+        """
         return mlp_generator(latent_dim, self.generator_units, image_shape,
                              batch_norm_first=True)
 
     def generator_loss(self, fake_scores):
-        """`0.5 * mean((log D(G(z)) - log(1 - D(G(z))))^2)`."""
+        """`0.5 * mean((log D(G(z)) - log(1 - D(G(z))))^2)`.
+
+        Args:
+            fake_scores: The discriminator's probabilities of fakes,
+                `(batch_size, 1)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.boundary_seeking_loss(fake_scores)

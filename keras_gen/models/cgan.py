@@ -127,12 +127,29 @@ class CGAN(GAN):
         )
 
     def build_generator(self, latent_dim, image_shape):
-        """Keras-GAN's: the noise times the label's embedding, then the MLP."""
+        """Keras-GAN's: the noise times the label's embedding, then the MLP.
+
+        Args:
+            latent_dim: Size of the noise vector.
+            image_shape: Shape of one generated image.
+
+        Returns:
+            A `keras.Model`, `[(num_classes,) one-hot labels, (latent_dim,)
+            noise] -> image_shape`, tanh outputs.
+        """
         return mlp_generator(latent_dim, self.generator_units, image_shape,
                              batch_norm_first=True, num_classes=self.num_classes)
 
     def build_discriminator(self, image_shape):
-        """Keras-GAN's: the flat image times the label's embedding, then the MLP."""
+        """Keras-GAN's: the flat image times the label's embedding, then the MLP.
+
+        Args:
+            image_shape: Shape of one image.
+
+        Returns:
+            A `keras.Model`, `[(num_classes,) one-hot labels, image_shape]
+            -> (1,)` sigmoid probabilities.
+        """
         return conditional_mlp_discriminator(
             image_shape, self.num_classes, self.discriminator_units, self.dropout_rate)
 
@@ -149,6 +166,11 @@ class CGAN(GAN):
     def discriminator_step(self, real_images, labels):
         """Updates the discriminator on a labelled batch and fakes of its classes.
 
+        Args:
+            real_images: Batch of data, `(batch_size, *input_shape)`.
+            labels: Their one-hot labels, `(batch_size, num_classes)`; the
+                fakes are drawn with the same classes.
+
         Returns:
             Dict of the step's `d_loss`, `d_acc`, `d_x` and `d_g_z1`.
         """
@@ -163,6 +185,9 @@ class CGAN(GAN):
 
     def generator_step(self, real_images):
         """Updates the generator on uniformly drawn classes; the discriminator frozen.
+
+        Args:
+            real_images: Batch of data; only its size is used.
 
         Returns:
             Dict of the step's `g_loss` and `d_g_z2`.

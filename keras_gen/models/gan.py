@@ -310,11 +310,26 @@ class GAN(GenerativeModel):
         add_generator_and_discriminator(self, latent_dim, generator, discriminator, seed)
 
     def build_generator(self, latent_dim, image_shape):
-        """The default generator: `mlp_generator(latent_dim, generator_units, image_shape)`."""
+        """The default generator: `mlp_generator(latent_dim, generator_units, image_shape)`.
+
+        Args:
+            latent_dim: Size of the noise vector.
+            image_shape: Shape of one generated image.
+
+        Returns:
+            A `keras.Model`, `(latent_dim,) -> image_shape`, tanh outputs.
+        """
         return mlp_generator(latent_dim, self.generator_units, image_shape)
 
     def build_discriminator(self, image_shape):
-        """The default discriminator: `mlp_discriminator(image_shape, discriminator_units)`."""
+        """The default discriminator: `mlp_discriminator(image_shape, discriminator_units)`.
+
+        Args:
+            image_shape: Shape of one image.
+
+        Returns:
+            A `keras.Model`, `image_shape -> (1,)` sigmoid probabilities.
+        """
         return mlp_discriminator(image_shape, self.discriminator_units)
 
     def call(self, inputs, training=False):
@@ -340,11 +355,28 @@ class GAN(GenerativeModel):
         )
 
     def discriminator_loss(self, real_scores, fake_scores):
-        """The discriminator's loss: `losses.discriminator_loss` (BCE)."""
+        """The discriminator's loss: `losses.discriminator_loss` (BCE).
+
+        Args:
+            real_scores: The discriminator's probabilities of real images,
+                `(batch_size, 1)`.
+            fake_scores: Its probabilities of fakes, `(batch_size, 1)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.discriminator_loss(real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
-        """The generator's loss: the non-saturating `losses.generator_loss`."""
+        """The generator's loss: the non-saturating `losses.generator_loss`.
+
+        Args:
+            fake_scores: The discriminator's probabilities of fakes,
+                `(batch_size, 1)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.generator_loss(fake_scores)
 
     def train_step(self, data):

@@ -217,6 +217,9 @@ class InfoGAN(GenerativeModel):
     def discriminator_step(self, real_images):
         """Updates the discriminator and Q on real images and fakes of fresh codes.
 
+        Args:
+            real_images: Batch of data, `(batch_size, *input_shape)`.
+
         Returns:
             Dict of the step's `d_loss` and `d_acc`.
         """
@@ -239,6 +242,10 @@ class InfoGAN(GenerativeModel):
 
     def generator_step(self, real_images):
         """Updates the generator on fresh codes; the discriminator and Q frozen.
+
+        Args:
+            real_images: Batch of data, `(batch_size, *input_shape)`, scored
+                in one batch with the fakes.
 
         Returns:
             Dict of the step's `g_loss` and `info_loss`.
@@ -265,7 +272,17 @@ class InfoGAN(GenerativeModel):
         return [output[:size] for output in outputs], [output[size:] for output in outputs]
 
     def split_codes(self, codes):
-        """`(noise, one-hot category, continuous codes)` of a batch of codes."""
+        """`(noise, one-hot category, continuous codes)` of a batch of codes.
+
+        Args:
+            codes: Tensor (or array) of shape `(batch_size, latent_dim)`,
+                the generator's inputs.
+
+        Returns:
+            A tuple of slices of `codes`, of shapes
+            `(batch_size, noise_dim)`, `(batch_size, num_categories)` and
+            `(batch_size, num_continuous)`.
+        """
         categories_end = self.noise_dim + self.num_categories
         return (codes[:, : self.noise_dim], codes[:, self.noise_dim: categories_end],
                 codes[:, categories_end:])

@@ -52,18 +52,50 @@ class LSGAN(GAN):
     default_generator_units = (256, 512, 1024)  # Keras-GAN's.
 
     def build_generator(self, latent_dim, image_shape):
-        """Keras-GAN's: BatchNorm after every hidden layer, the first included."""
+        """Keras-GAN's: BatchNorm after every hidden layer, the first included.
+
+        Args:
+            latent_dim: Size of the noise vector.
+            image_shape: Shape of one generated image.
+
+        Returns:
+            A `keras.Model`, `(latent_dim,) -> image_shape`, tanh outputs.
+        """
         return mlp_generator(latent_dim, self.generator_units, image_shape,
                              batch_norm_first=True)
 
     def build_discriminator(self, image_shape):
-        """Keras-GAN's: a raw score, no sigmoid."""
+        """Keras-GAN's: a raw score, no sigmoid.
+
+        Args:
+            image_shape: Shape of one image.
+
+        Returns:
+            A `keras.Model`, `image_shape -> (1,)` raw scores.
+        """
         return mlp_discriminator(image_shape, self.discriminator_units, activation=None)
 
     def discriminator_loss(self, real_scores, fake_scores):
-        """`0.5 * (mean((D(x) - 1)^2) + mean(D(G(z))^2))`."""
+        """`0.5 * (mean((D(x) - 1)^2) + mean(D(G(z))^2))`.
+
+        Args:
+            real_scores: The discriminator's raw scores of real images,
+                `(batch_size, 1)`.
+            fake_scores: Its raw scores of fakes, `(batch_size, 1)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.least_squares_discriminator_loss(real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
-        """`mean((D(G(z)) - 1)^2)`."""
+        """`mean((D(G(z)) - 1)^2)`.
+
+        Args:
+            fake_scores: The discriminator's raw scores of fakes,
+                `(batch_size, 1)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.least_squares_generator_loss(fake_scores)

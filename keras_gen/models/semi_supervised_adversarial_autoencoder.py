@@ -384,11 +384,27 @@ class SemiSupervisedAdversarialAutoencoder(AdversarialAutoencoder):
         return super().encode(x, batch_size)[1]
 
     def predict_proba(self, x, batch_size=DEFAULT_BATCH_SIZE):
-        """The class probabilities `y` of inputs, `(num_examples, num_classes)`."""
+        """The class probabilities `y` of inputs, `model.classifier`'s outputs.
+
+        Args:
+            x: Array of shape `(num_examples, *input_shape)`.
+            batch_size: Examples per batch.
+
+        Returns:
+            NumPy array of shape `(num_examples, num_classes)`.
+        """
         return semi_supervised.predict_proba(self, x, batch_size)
 
     def predict_classes(self, x, batch_size=DEFAULT_BATCH_SIZE):
-        """The most likely class of each input, an array `(num_examples,)`."""
+        """The most likely class of each input, the argmax of `predict_proba`.
+
+        Args:
+            x: Array of shape `(num_examples, *input_shape)`.
+            batch_size: Examples per batch.
+
+        Returns:
+            Integer NumPy array of shape `(num_examples,)`.
+        """
         return np.argmax(self.predict_proba(x, batch_size), axis=-1)
 
     def classification_error(self, x, y, batch_size=DEFAULT_BATCH_SIZE):

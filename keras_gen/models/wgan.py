@@ -167,15 +167,34 @@ class WGAN(GenerativeModel):
         return self.update_metrics(logs, weights={"g_loss": turn})
 
     def discriminator_loss(self, real_scores, fake_scores):
-        """`mean(D(G(z))) - mean(D(x))`."""
+        """`mean(D(G(z))) - mean(D(x))`.
+
+        Args:
+            real_scores: The critic's scores of real images,
+                `(batch_size, 1)`.
+            fake_scores: Its scores of fakes, `(batch_size, 1)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.wasserstein_critic_loss(real_scores, fake_scores)
 
     def generator_loss(self, fake_scores):
-        """`-mean(D(G(z)))`."""
+        """`-mean(D(G(z)))`.
+
+        Args:
+            fake_scores: The critic's scores of fakes, `(batch_size, 1)`.
+
+        Returns:
+            A scalar tensor.
+        """
         return losses.wasserstein_generator_loss(fake_scores)
 
     def discriminator_step(self, real_images):
         """Updates the critic, then clips its trainable weights.
+
+        Args:
+            real_images: Batch of data, `(batch_size, *input_shape)`.
 
         Returns:
             Dict of the step's `d_loss`.
@@ -193,6 +212,9 @@ class WGAN(GenerativeModel):
 
     def generator_step(self, real_images):
         """Updates the generator when `n_critic` critic updates are done.
+
+        Args:
+            real_images: Batch of data; only its size is used.
 
         Returns:
             Dict of the step's `g_loss`: 0 on the batches without an update.

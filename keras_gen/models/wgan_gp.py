@@ -78,6 +78,9 @@ class WGANGP(WGAN):
     def discriminator_step(self, real_images):
         """Updates the critic on the Wasserstein loss plus the gradient penalty.
 
+        Args:
+            real_images: Batch of data, `(batch_size, *input_shape)`.
+
         Returns:
             Dict of the step's `d_loss` and `gradient_penalty`.
         """
