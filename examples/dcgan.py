@@ -8,6 +8,7 @@ transposed-convolution pair, for which the digits are resized to
     python examples/dcgan.py                     # Keras-GAN, 2 epochs
     python examples/dcgan.py --architecture pytorch --image_size 32 --batch_size 64
     python examples/dcgan.py --epochs 1 --train_samples 1000 --no-wandb  # quick
+    python examples/dcgan.py --architecture pytorch --dataset path/to/images --image_size 64
 
 Defaults follow Keras-GAN: 4000 iterations of batch 32 are about 2 epochs
 of MNIST's 60,000 digits (3750 steps), Adam(2e-4, 0.5) for both players and
@@ -56,17 +57,23 @@ def main():
     files.check_writable(args.out, "--out")
     size = args.image_size or (28 if args.architecture == "keras_gan" else 64)
 
-    # Digits as 28x28x1 images in [-1, 1], the range of the generator's tanh.
-    (x_train, _), _ = keras_gen.data.load_dataset(
-        args.dataset, layout="image", value_range=(-1.0, 1.0)
-    )
-    x_train = x_train[: args.train_samples]
-    if size != 28:
-        x_train = keras_gen.data.resize_images(x_train, size)  # still in [-1, 1]
+    # Images in [-1, 1], the range of the generator's tanh: the digits as
+    # 28x28x1 (resized to `size`), or a folder of your own at `size`, grey or
+    # RGB as found (the networks take the channels from the data).
+    if args.dataset in console.DATASETS:
+        (x_train, _), _ = keras_gen.data.load_dataset(
+            args.dataset, layout="image", value_range=(-1.0, 1.0))
+        x_train = x_train[: args.train_samples]
+        if size != 28:
+            x_train = keras_gen.data.resize_images(x_train, size)  # still in [-1, 1]
+    else:
+        x_train, _ = keras_gen.data.load_image_folder(
+            args.dataset, image_size=(size, size), value_range=(-1.0, 1.0))
+        x_train = x_train[: args.train_samples]
 
     with console.distribution(args.distribute):  # Made on every device (--distribute).
         dcgan = keras_gen.DCGAN(
-            input_shape=(size, size, 1),
+            input_shape=x_train.shape[1:],
             latent_dim=args.latent_dim,
             architecture=args.architecture,
             seed=args.seed,

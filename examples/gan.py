@@ -101,7 +101,7 @@ def main():
     # epoch's metrics (`fcd` is the learning-rate sweep's metric); it must
     # come before the logger to reach W&B.
     quality = []
-    if args.quality_samples > 0:
+    if args.quality_samples > 0 and args.dataset in console.DATASETS:  # Not your own images.
         quality.append(keras_gen.evaluation.SampleQuality(
             dataset=args.dataset, every_n_epochs=args.gen_interval,
             num_samples=args.quality_samples, log_to_wandb=False,

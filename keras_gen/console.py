@@ -41,6 +41,15 @@ DATASETS = ("mnist", "fashion_mnist")
 DISTRIBUTIONS = ("none", "mirrored", "multi_worker", "data_parallel")
 
 
+def dataset_argument(value):
+    """`--dataset`: one of `DATASETS`, or the path of an existing folder of images."""
+    if value in DATASETS or os.path.isdir(value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"must be {' or '.join(DATASETS)}, or a folder of images: {value!r} is neither "
+        "(no such folder)")
+
+
 def training_parser(description, epochs, batch_size, out, out_help=None):
     """An `argparse` parser holding the flags every example script takes.
 
@@ -64,8 +73,10 @@ def training_parser(description, epochs, batch_size, out, out_help=None):
         description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--dataset", default="mnist", choices=DATASETS,
-                        help="Training (and test) images.")
+    parser.add_argument("--dataset", default="mnist", type=dataset_argument,
+                        help="Training (and test) images: mnist, fashion_mnist, or "
+                             "the path of a folder of your own (one subfolder per "
+                             "class, or images alone), read as 28x28 grey images.")
     parser.add_argument("--epochs", type=int, default=epochs,
                         help="Passes over the training images.")
     parser.add_argument("--batch_size", type=int, default=batch_size,

@@ -54,6 +54,7 @@ __all__ = [
     "DatasetUnavailableError",
     "labelled_split",
     "load_dataset",
+    "load_image_folder",
     "load_fashion_mnist",
     "load_mnist",
     "make_semi_supervised_dataset",
@@ -102,13 +103,19 @@ class DatasetUnavailableError(OSError):
 
 
 def load_dataset(name="mnist", layout="flat", value_range=(0.0, 1.0)):
-    """Loads MNIST or Fashion-MNIST as float32 pixels and int32 labels.
+    """Loads MNIST, Fashion-MNIST or a folder of images as float32 pixels and int32 labels.
 
     Pixels are mapped linearly and exactly: 0 becomes `value_range[0]` and 255
     becomes `value_range[1]`.
 
+    A folder is read by `load_image_folder()` as 28x28 grey images, the size
+    and colours of MNIST, so every model and example built for MNIST trains
+    on it; a seeded tenth of its images (at least one) is the test split.
+    For other sizes and colour, call `load_image_folder()` itself.
+
     Args:
-        name: `"mnist"` or `"fashion_mnist"`.
+        name: `"mnist"`, `"fashion_mnist"`, or the path of a folder of
+            images (or of one subfolder of images per class).
         layout: `"flat"` for images of shape `(784,)`, or `"image"` for
             shape `(28, 28, 1)` (channels last).
         value_range: `(0.0, 1.0)`, for sigmoid outputs and binary
@@ -123,9 +130,14 @@ def load_dataset(name="mnist", layout="flat", value_range=(0.0, 1.0)):
         ValueError: An argument is not one of the values above.
         DatasetUnavailableError: A file is neither cached nor downloadable.
     """
-    validation.check_choice(name, "name", _DATASETS)
     validation.check_choice(layout, "layout", _LAYOUTS)
     low, high = _check_value_range(value_range)
+    if isinstance(name, (str, os.PathLike)) and name not in _DATASETS and os.path.isdir(name):
+        return _folder_splits(name, layout, (low, high))
+    if name not in _DATASETS:
+        raise ValueError(
+            f'`name` must be "mnist", "fashion_mnist" or a folder of images. '
+            f"Received: name={name!r}")
     (x_train, y_train), (x_test, y_test) = _load_raw(name)
     return (
         (_scale(x_train, layout, low, high), y_train.astype("int32")),
@@ -938,3 +950,131 @@ def _check_inputs(x, name, input_shape=None, value_range=(0.0, 1.0)):
     reason = "the output ends in a sigmoid" if value_range[0] == 0 else "the output ends in a tanh"
     validation.check_value_range(x, name, value_range, reason)
     return np.asarray(x, dtype="float32")
+
+
+# Your own images.
+
+# The file types read (Keras' `image_dataset_from_directory` takes the same).
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+# Pillow's modes with one channel; every other mode is read as RGB.
+_GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
+_COLOR_MODES = {"grayscale": "L", "rgb": "RGB"}
+
+
+def load_image_folder(path, image_size=None, value_range=(0.0, 1.0), color_mode=None):
+    """Loads a folder of your own images as float32 pixels and int32 labels.
+
+    A folder of subfolders is a labelled dataset: each image's label is the
+    index of its subfolder in sorted order (the convention of Keras'
+    `image_dataset_from_directory`), and images directly in `path` are then
+    left out. A folder of images alone gives every label 0. Files with the
+    extensions of `IMAGE_EXTENSIONS` are read in sorted order, subfolders
+    of a class folder included, with Pillow (Keras' `load_img` reads images
+    the same way), and turned into arrays with `keras.utils.img_to_array`.
+
+    Args:
+        path: The folder.
+        image_size: `(height, width)` to resize every image to (bilinear),
+            or None to keep their size, which all images must then share.
+        value_range: `(0.0, 1.0)` or `(-1.0, 1.0)`: pixel 0 becomes the
+            first, 255 the second.
+        color_mode: None to read the images as found: grey (1 channel) if
+            every image is grey, RGB (3 channels) if every image is in
+            colour (an alpha channel is dropped); `"grayscale"` or `"rgb"`
+            to convert every image.
+
+    Returns:
+        `(x, y)`: `x` float32 of shape `(num_images, height, width,
+        channels)`, channels 1 or 3; `y` int32 of shape `(num_images,)`.
+
+    Raises:
+        ValueError: The message names the path: a missing folder, a folder
+            without images, a file that cannot be read, grey and colour
+            images mixed (with `color_mode=None`), or sizes that differ
+            (with `image_size=None`).
+    """
+    from PIL import Image  # Pillow: Keras' own image utilities need it.
+
+    low, high = _check_value_range(value_range)
+    if color_mode is not None:
+        validation.check_choice(color_mode, "color_mode", tuple(_COLOR_MODES))
+    if image_size is not None:
+        image_size = tuple(validation.check_positive_int(side, "image_size")
+                           for side in image_size)
+        if len(image_size) != 2:
+            raise ValueError(
+                f"`image_size` must be (height, width). Received: image_size={image_size!r}")
+    files, labels = _image_files(path)
+    modes, images = [], []
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                image.load()
+        except Exception as error:  # Pillow raises many kinds for bad files.
+            raise ValueError(
+                f"{file} cannot be read as an image ({type(error).__name__}: {error}): "
+                f"remove or replace it. Received: path={path!r}") from None
+        modes.append("L" if image.mode in _GREY_MODES else "RGB")
+        images.append(image)
+    if color_mode is None and len(set(modes)) > 1:
+        grey, colour = (files[modes.index(mode)] for mode in ("L", "RGB"))
+        raise ValueError(
+            f"The folder mixes grey and colour images (e.g. {grey} is grey, {colour} "
+            'is not): pass color_mode="grayscale" or color_mode="rgb" to convert '
+            f"them all. Received: path={path!r}")
+    mode = _COLOR_MODES[color_mode] if color_mode else modes[0]
+    arrays = []
+    for file, image in zip(files, images):
+        image = image.convert(mode)
+        if image_size is not None:
+            image = image.resize((image_size[1], image_size[0]), Image.BILINEAR)
+        arrays.append(keras.utils.img_to_array(image, dtype="float32"))
+    sizes = sorted({array.shape[:2] for array in arrays})
+    if len(sizes) > 1:
+        raise ValueError(
+            f"The images have different sizes ({sizes[0]} and {sizes[-1]}, as (height, "
+            "width), among others): pass image_size=(height, width) to resize them. "
+            f"Received: path={path!r}")
+    x = np.stack(arrays) / 255.0 * (high - low) + low
+    return x.astype("float32"), np.asarray(labels, dtype="int32")
+
+
+def _folder_splits(path, layout, value_range):
+    """`load_dataset()` of a folder: 28x28 grey, a seeded tenth held out."""
+    x, y = load_image_folder(path, image_size=(28, 28), value_range=value_range,
+                             color_mode="grayscale")
+    if layout == "flat":
+        x = x.reshape(len(x), -1)
+    order = np.random.default_rng(0).permutation(len(x))
+    test, train = order[: max(1, len(x) // 10)], order[max(1, len(x) // 10):]
+    if not len(train):
+        raise ValueError(
+            f"The folder holds {len(x)} image: at least 2 are needed, one for "
+            f"the test split. Received: name={path!r}")
+    return (x[train], y[train]), (x[test], y[test])
+
+
+def _image_files(path):
+    """The image files of a folder and their labels (subfolder indices), sorted."""
+    if not os.path.isdir(path):
+        state = "is not a folder" if os.path.exists(path) else "does not exist"
+        raise ValueError(
+            "`path` must be a folder of images, or of one subfolder of images per "
+            f"class. Received: path={path!r}, which {state}")
+    classes = sorted(entry.name for entry in os.scandir(path)
+                     if entry.is_dir() and not entry.name.startswith("."))
+    folders = [os.path.join(path, name) for name in classes] or [path]
+    files, labels = [], []
+    for label, folder in enumerate(folders):
+        walk = os.walk(folder) if classes else [(folder, [], os.listdir(folder))]
+        for root, _, names in sorted(walk):
+            for name in sorted(names):
+                if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith("."):
+                    files.append(os.path.join(root, name))
+                    labels.append(label)
+    if not files:
+        where = f"its {len(classes)} subfolders" if classes else "it"
+        raise ValueError(
+            f"No images in {where}: put files ending in {', '.join(IMAGE_EXTENSIONS)} "
+            f"there. Received: path={path!r}")
+    return files, labels

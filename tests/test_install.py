@@ -21,7 +21,8 @@ SOURCES = sorted([*(ROOT / "keras_gen").rglob("*.py"), *(ROOT / "examples").glob
 
 # Import name of each distribution that `install_requires` may name.
 IMPORT_NAME = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy",
-               "matplotlib": "matplotlib", "tqdm": "tqdm", "scipy": "scipy"}
+               "matplotlib": "matplotlib", "tqdm": "tqdm", "scipy": "scipy",
+               "pillow": "PIL"}
 # The other backends: each imported only by its own module, chosen by KERAS_BACKEND.
 BACKENDS = {"jax": "keras_gen/backend/jax.py", "torch": "keras_gen/backend/torch.py"}
 # Optional packages -> the extra that brings them.
