@@ -25,6 +25,7 @@ for the shortened runs a 2-core CPU can afford):
 | acgan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's conv nets, class head, all labels |
 | infogan | MNIST, Fashion | 10 | 64 | Adam 2e-4, beta1 0.5 | the paper's conv nets, 62 noise + 10 categories + 2 continuous codes |
 | beta_vae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, latent 10, beta 4 |
+| beta_vae_1 | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as beta_vae at beta 1 |
 | cvae | MNIST, Fashion | 50 | 128 | Adam 1e-3 | as vae, labels into encoder and decoder |
 | ebgan | MNIST | 30 | 64 | Adam 1e-3 cost, 2e-4 generator | MLP, margin 0.5, pull-away 0.1 |
 | aae | MNIST | 20 | 100 | Adam 6e-4 / 8e-4 / 8e-4 | latent 2, Gaussian prior std 5 |
@@ -137,6 +138,15 @@ SPECS = {
         "layout": "flat", "value_range": (0.0, 1.0),
         "build": lambda seed: keras_gen.VariationalAutoencoder(
             intermediate_dim=512, latent_dim=10, beta=4.0,
+            reconstruction_loss="binary_crossentropy", seed=seed,
+        ),
+        "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
+    },
+    "beta_vae_1": {  # The same 10-D VAE at beta 1: the baseline of the traversal.
+        "datasets": ("mnist", "fashion_mnist"), "epochs": 50, "batch_size": 128,
+        "layout": "flat", "value_range": (0.0, 1.0),
+        "build": lambda seed: keras_gen.VariationalAutoencoder(
+            intermediate_dim=512, latent_dim=10, beta=1.0,
             reconstruction_loss="binary_crossentropy", seed=seed,
         ),
         "compile": lambda model, steps: model.compile(keras.optimizers.Adam(1e-3)),
@@ -368,11 +378,17 @@ def bench_model(name, dataset, args):
             for accuracy in history["val_classification_acc"]
         ]
         row["num_labels"] = spec["labels"]
-    if name in ("autoencoder", "denoising_autoencoder", "vae"):
+    if name in ("autoencoder", "denoising_autoencoder", "vae", "beta_vae", "beta_vae_1"):
         errors = evaluation.reconstruction_error(model, x_test)
         row["test_mse"] = round(errors["mse"], 5)
         row["test_bce_nats"] = round(errors["bce_nats"], 2)
-    if name == "vae":
+    if name.startswith("beta_vae") and args.pictures:  # What each dimension does.
+        traversal = keras_gen.callbacks.LatentTraversal(steps=9, limit=3.0)
+        traversal.set_model(model)
+        os.makedirs(args.pictures, exist_ok=True)
+        keras_gen.callbacks.ImageSink(args.pictures).log(
+            f"{name}_{dataset}_traversal", traversal.picture())
+    if name in ("vae", "beta_vae", "beta_vae_1"):
         elbo = evaluation.negative_elbo(model, x_test, num_samples=10, seed=args.seed)
         row["test_negative_elbo_nats"] = round(elbo["negative_elbo"], 2)
         row["test_kl_nats"] = round(elbo["kl"], 2)
@@ -487,6 +503,7 @@ def main():
     parser.add_argument("--verbose", type=int, default=0,
                         help="fit() verbosity; 2 prints a line per epoch.")
     parser.add_argument("--output", default=RESULTS, help="JSON lines file.")
+    parser.add_argument("--pictures", help="Folder for pictures (the beta-VAEs' latent traversal).")
     parser.add_argument("--table", help="Write the markdown table here.")
     args = parser.parse_args()
 

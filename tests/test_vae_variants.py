@@ -221,3 +221,32 @@ def test_cvae_learns_to_draw_the_class_asked_for(mnist_flat):
     model.fit(x_train[:16384], y_train[:16384], batch_size=64, epochs=8, verbose=0)
     after = np.mean(classifier.predict(model.generate(500, seed=1, labels=labels)) == labels)
     assert after > 0.8 and after > before + 0.5, (before, after)
+
+
+def test_latent_traversal_varies_one_dimension_per_row():
+    from keras_gen.callbacks import LatentTraversal
+
+    keras.utils.set_random_seed(0)
+    model = keras_gen.VariationalAutoencoder(input_shape=(16,), intermediate_dim=8,
+                                             latent_dim=3, beta=4.0, seed=0)
+    traversal = LatentTraversal(steps=4, limit=2.0, num_dims=2)
+    codes = traversal.codes(model)
+    assert codes.shape == (8, 3)
+    np.testing.assert_allclose(codes[:4, 0], np.linspace(-2, 2, 4))
+    np.testing.assert_array_equal(codes[:4, 1:], 0)
+    np.testing.assert_allclose(codes[4:, 1], np.linspace(-2, 2, 4))
+    x = np.random.default_rng(0).uniform(0, 1, (1, 16)).astype("float32")
+    based = LatentTraversal(x=x, steps=3).codes(model)
+    base = model.encode(x)[0]
+    assert based.shape == (9, 3)
+    np.testing.assert_allclose(based[3:6, [0, 2]], np.repeat(base[None, [0, 2]], 3, axis=0),
+                               rtol=1e-6)
+    traversal.set_model(model)
+    from keras_gen.callbacks import as_images, tile_images, to_uint8
+
+    expected = tile_images(to_uint8(as_images(model.decode(codes))), rows=2, columns=4)
+    np.testing.assert_array_equal(traversal.picture(), expected)  # 2 rows of 4 tiles.
+    with pytest.raises(ValueError, match=r"`steps` must be at least 2. Received: steps=1"):
+        LatentTraversal(steps=1)
+    with pytest.raises(ValueError, match=r"`limit` must be a positive number. Received: limit=0"):
+        LatentTraversal(limit=0)

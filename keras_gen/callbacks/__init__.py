@@ -18,6 +18,7 @@ _PACKAGE = "keras_gen.callbacks"
 _EXPORTS = {
     "BackupAndRestore": f"{_PACKAGE}.backup",
     "CodeTraversal": f"{_PACKAGE}.code_traversal",
+    "LatentTraversal": f"{_PACKAGE}.latent_traversal",
     "EveryNBatches": f"{_PACKAGE}.every_n_batches",
     "ImageGridCallback": f"{_PACKAGE}.base",
     "ImageSink": f"{_PACKAGE}.sink",
