@@ -37,6 +37,9 @@ for the shortened runs a 2-core CPU can afford):
 | aae_semi_supervised_paper_adam | MNIST | 50 | 100 | the post's Adam | the paper's networks, noise and loss |
 | aae_semi_supervised_paper_no_decay | MNIST | 50 | 100 | as paper, constant rates | |
 | aae_semi_supervised_paper_supervised_every_4 | MNIST | 50 | 100 | as paper | the classification phase on every 4th batch only |
+| bigan | MNIST, Fashion | 20 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs, latent 100; codes scored by a linear probe and 1-NN |
+| autoencoder_latent100 | MNIST | 20 | 128 | Adam 1e-3 | hidden 512, code 100 (BiGAN's size), probed |
+| vae_latent100 | MNIST, Fashion | 20 | 128 | Adam 1e-3 | hidden 512, latent 100, BCE, probed |
 | sgan | MNIST | 20 | 100 | Adam 2e-4, beta1 0.5 | Keras-GAN's conv nets, 100 labels, num_classes + 1 outputs |
 | sgan_feature_matching | MNIST | 100 | 100 | Adam 3e-3, beta1 0.5 | Salimans et al.'s MLPs (noise, weight norm), 100 labels, feature matching |
 | sgan_feature_matching_ema | MNIST | 100 | 100 | as sgan_feature_matching, D with Keras' weight averaging (`use_ema`, momentum 0.999) | scored on the averaged discriminator |
@@ -213,6 +216,21 @@ SPECS = {
         "compile": lambda model, steps: model.compile(),
     },
 }
+# BiGAN's encoder, against an autoencoder's and a VAE's codes of its size (100).
+SPECS["bigan"] = gan_spec(lambda seed: keras_gen.BiGAN(seed=seed), "image", epochs=20)
+SPECS["autoencoder_latent100"] = {
+    **SPECS["autoencoder"],
+    "build": lambda seed: keras_gen.Autoencoder(latent_space=100, intermediate_dim=512),
+}
+SPECS["vae_latent100"] = {
+    **SPECS["vae"], "epochs": 20,
+    "build": lambda seed: keras_gen.VariationalAutoencoder(
+        intermediate_dim=512, latent_dim=100, reconstruction_loss="binary_crossentropy",
+        seed=seed),
+}
+# Linear-probe and 1-NN accuracy of their test codes (`evaluation.code_probes`).
+PROBED = ("bigan", "autoencoder_latent100", "vae_latent100")
+
 # The semi-supervised GANs, on the same 100 labels: Keras-GAN's SGAN, and
 # Salimans et al.'s feature-matching recipe (MLP networks, batches of 100
 # unlabelled and 100 labelled images, Adam(3e-3, beta_1=0.5)).
@@ -368,6 +386,9 @@ def bench_model(name, dataset, args):
             model, dataset, num_samples=args.num_samples,
             value_range=spec["value_range"], seed=args.seed,
         )))
+    if name in PROBED:  # How much of the class the codes hold (BiGAN's measure).
+        row.update(evaluation.code_probes(
+            model.encode(x_train), y_train, model.encode(x_test), y_test))
     if isinstance(model, keras_gen.InfoGAN):  # Its categorical code read as a classifier.
         row.update(evaluation.code_accuracy(model.predict_codes(x_test), y_test))
     if semi_supervised:

@@ -35,7 +35,7 @@ from keras_gen import files
 from keras_gen import tracking
 
 MODELS = {"gan": "GAN", "lsgan": "LSGAN", "bgan": "BGAN", "wgan": "WGAN",
-          "wgan_gp": "WGANGP", "cgan": "CGAN", "acgan": "ACGAN"}
+          "wgan_gp": "WGANGP", "cgan": "CGAN", "acgan": "ACGAN", "bigan": "BiGAN"}
 WASSERSTEIN = ("wgan", "wgan_gp")
 LABELLED = ("cgan", "acgan")  # fit(x, y): the generator draws the class asked for.
 

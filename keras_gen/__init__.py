@@ -22,6 +22,7 @@ _EXPORTS = {
     "AdversarialAutoencoder": "keras_gen.models",
     "Autoencoder": "keras_gen.models",
     "BGAN": "keras_gen.models",
+    "BiGAN": "keras_gen.models",
     "CGAN": "keras_gen.models",
     "ConditionalVariationalAutoencoder": "keras_gen.models",
     "DCGAN": "keras_gen.models",

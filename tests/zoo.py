@@ -48,6 +48,7 @@ MODELS = {
     "semi_supervised_aae": (lambda: keras_gen.SemiSupervisedAdversarialAutoencoder(
         input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1,
         supervised_interval=2), "semi"),
+    "bigan": (lambda: keras_gen.BiGAN(input_shape=(8, 8, 1), latent_dim=4, seed=1), "image"),
     "sgan": (lambda: keras_gen.SGAN(input_shape=(8, 8, 1), latent_dim=8, seed=1), "semi_image"),
     "sgan_feature_matching": (lambda: keras_gen.SGAN(input_shape=(8,), latent_dim=8,
                                                      feature_matching=True, seed=1), "semi"),

@@ -811,6 +811,56 @@ def _logsumexp(values):
 # Input checks --------------------------------------------------------------------
 
 
+def code_probes(train_codes, train_labels, test_codes, test_labels, l2=1e-3, chunk_size=1000):
+    """How much of the class an encoder's codes hold: a linear probe and 1-NN.
+
+    The BiGAN paper's measure of a learned code: classifiers fitted on the
+    codes of labelled training data, scored on the test codes. The linear
+    probe is a least-squares classifier (ridge regression on one-hot
+    labels with a bias, `l2` times the mean squared code as the penalty,
+    the argmax of its outputs), which needs no training loop; the nearest
+    neighbour is by Euclidean distance.
+
+    Args:
+        train_codes: Codes of the training examples, `(n, latent_dim)`.
+        train_labels: Their integer classes, `(n,)`.
+        test_codes: Codes of the test examples, `(m, latent_dim)`.
+        test_labels: Their integer classes, `(m,)`.
+        l2: Relative ridge penalty of the linear probe, >= 0.
+        chunk_size: Test rows per block of distances (memory: `chunk_size * n`
+            float64 values).
+
+    Returns:
+        Dict with `linear_probe_accuracy` and `nearest_neighbour_accuracy`,
+        fractions.
+    """
+    train = _check_features(train_codes, "train_codes", 2)
+    test = _check_features(test_codes, "test_codes", 1)
+    y_train = np.asarray(train_labels).reshape(-1).astype("int64")
+    y_test = np.asarray(test_labels).reshape(-1).astype("int64")
+    if len(y_train) != len(train) or len(y_test) != len(test) or train.shape[1] != test.shape[1]:
+        raise ValueError(
+            "The codes and labels must pair up, with codes of one size: received "
+            f"train_codes {train.shape}, train_labels {y_train.shape}, test_codes "
+            f"{test.shape}, test_labels {y_test.shape}")
+    mean, scale = train.mean(0), train.std(0) + 1e-12  # Standardized: the penalty is fair.
+    a, b = (train - mean) / scale, (test - mean) / scale
+    a1 = np.hstack([a, np.ones((len(a), 1))])
+    targets = np.eye(int(max(y_train.max(), y_test.max())) + 1)[y_train]
+    penalty = l2 * len(a) * np.eye(a1.shape[1])
+    penalty[-1, -1] = 0.0  # No penalty on the bias.
+    weights = np.linalg.solve(a1.T @ a1 + penalty, a1.T @ targets)
+    linear = np.argmax(np.hstack([b, np.ones((len(b), 1))]) @ weights, axis=1)
+    sq_norms = np.einsum("ij,ij->i", train, train)
+    nearest = np.concatenate([
+        np.argmin(_squared_distances(test[start:start + chunk_size], train, sq_norms), axis=1)
+        for start in range(0, len(test), chunk_size)])
+    return {
+        "linear_probe_accuracy": float(np.mean(linear == y_test)),
+        "nearest_neighbour_accuracy": float(np.mean(y_train[nearest] == y_test)),
+    }
+
+
 def _check_features(features, name, min_rows):
     features = np.asarray(keras.ops.convert_to_numpy(features), dtype="float64")
     if features.ndim != 2 or len(features) < min_rows:
