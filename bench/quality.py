@@ -40,6 +40,7 @@ for the shortened runs a 2-core CPU can afford):
 | bigan | MNIST, Fashion | 20 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs, latent 100; codes scored by a linear probe and 1-NN |
 | autoencoder_latent100 | MNIST | 20 | 128 | Adam 1e-3 | hidden 512, code 100 (BiGAN's size), probed |
 | vae_latent100 | MNIST, Fashion | 20 | 128 | Adam 1e-3 | hidden 512, latent 100, BCE, probed |
+| cogan | MNIST (upright, rotated 90 degrees) | 20 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's coupled MLPs; pairs read by the classifier (pair agreement) |
 | sgan | MNIST | 20 | 100 | Adam 2e-4, beta1 0.5 | Keras-GAN's conv nets, 100 labels, num_classes + 1 outputs |
 | sgan_feature_matching | MNIST | 100 | 100 | Adam 3e-3, beta1 0.5 | Salimans et al.'s MLPs (noise, weight norm), 100 labels, feature matching |
 | sgan_feature_matching_ema | MNIST | 100 | 100 | as sgan_feature_matching, D with Keras' weight averaging (`use_ema`, momentum 0.999) | scored on the averaged discriminator |
@@ -93,7 +94,7 @@ import numpy as np
 
 import keras_gen
 from keras_gen import evaluation
-from keras_gen.data import labelled_split, load_dataset
+from keras_gen.data import labelled_split, load_dataset, load_domains
 from keras_gen.models import semi_supervised_adversarial_autoencoder as semi
 
 from timing import EpochTimer
@@ -231,6 +232,10 @@ SPECS["vae_latent100"] = {
 # Linear-probe and 1-NN accuracy of their test codes (`evaluation.code_probes`).
 PROBED = ("bigan", "autoencoder_latent100", "vae_latent100")
 
+# CoGAN on Keras-GAN's two domains: MNIST, and MNIST rotated by 90 degrees.
+SPECS["cogan"] = {**gan_spec(lambda seed: keras_gen.CoGAN(seed=seed), "image", epochs=20),
+                  "datasets": ("mnist",), "domains": "rotated"}
+
 # The semi-supervised GANs, on the same 100 labels: Keras-GAN's SGAN, and
 # Salimans et al.'s feature-matching recipe (MLP networks, batches of 100
 # unlabelled and 100 labelled images, Adam(3e-3, beta_1=0.5)).
@@ -344,9 +349,13 @@ def bench_model(name, dataset, args):
     )
     if args.train_examples:
         x_train, y_train = x_train[: args.train_examples], y_train[: args.train_examples]
+    if spec.get("domains"):  # Two unpaired domains: fit(x_a, x_b).
+        ((x_train, y_train), (x_b, _)), _ = load_domains(
+            dataset, spec["domains"], layout=spec["layout"], value_range=(low, high))
+        x_train, y_train, x_b = (a[: args.train_examples] for a in (x_train, y_train, x_b))
     keras.utils.set_random_seed(args.seed)
     model = spec["build"](args.seed)
-    data = training_data(spec, x_train, y_train, args)
+    data = (x_train, x_b) if spec.get("domains") else training_data(spec, x_train, y_train, args)
     semi_supervised = spec.get("labels") not in (None, "all")
     # With the training steps per epoch, which learning-rate schedules count.
     spec["compile"](model, len(data[0]) if semi_supervised else None)
@@ -375,7 +384,11 @@ def bench_model(name, dataset, args):
         "train_examples": len(x_train),
     }
     start = time.perf_counter()
-    if evaluation.can_generate(model):
+    if spec.get("domains"):  # Both images of a pair read as one digit?
+        row.update(evaluation.pair_agreement(
+            model, spec["domains"], dataset, num_samples=args.num_samples,
+            value_range=spec["value_range"], seed=args.seed))
+    if evaluation.can_generate(model) and not spec.get("domains"):
         row.update(rounded(evaluation.generator_quality(
             model, dataset, num_samples=args.num_samples,
             value_range=spec["value_range"], seed=args.seed,

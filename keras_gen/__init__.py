@@ -24,6 +24,7 @@ _EXPORTS = {
     "BGAN": "keras_gen.models",
     "BiGAN": "keras_gen.models",
     "CGAN": "keras_gen.models",
+    "CoGAN": "keras_gen.models",
     "ConditionalVariationalAutoencoder": "keras_gen.models",
     "DCGAN": "keras_gen.models",
     "DenoisingAutoencoder": "keras_gen.models",

@@ -54,6 +54,7 @@ __all__ = [
     "DatasetUnavailableError",
     "labelled_split",
     "load_dataset",
+    "load_domains",
     "load_image_folder",
     "load_fashion_mnist",
     "load_mnist",
@@ -699,16 +700,22 @@ class ArrayBatches(IndexedBatches):
         batch_size: Examples per batch; the last batch may be smaller.
         shuffle: Whether to shuffle the rows each epoch.
         seed: Non-negative integer seed of the shuffling.
+        unpaired: Whether `y` is a second set of examples of its own (a
+            second domain, `CoGAN`), not the targets of `x`'s rows: its
+            batches then come from a permutation of its own (a stream of
+            their own, cycled if `y` is shorter), and it may be of any
+            length. An epoch is one pass over `x`.
 
     Elements: `(x,)` or `(x, y)` batches of NumPy arrays, as Keras' array
     route gives them.
     """
 
-    def __init__(self, x, y=None, batch_size=32, shuffle=True, seed=0):
+    def __init__(self, x, y=None, batch_size=32, shuffle=True, seed=0, unpaired=False):
         super().__init__(shuffle=shuffle, seed=seed)
         self.batch_size = validation.check_positive_int(batch_size, "batch_size")
         self.arrays = tuple(_as_floatx(a) for a in ((x,) if y is None else (x, y)))
-        if y is not None and len(y) != len(x):
+        self.unpaired = bool(unpaired) and y is not None
+        if y is not None and len(y) != len(x) and not self.unpaired:
             raise ValueError(
                 "`x` and `y` must hold the same number of examples. Received: "
                 f"len(x)={len(x)}, len(y)={len(y)}"
@@ -730,7 +737,11 @@ class ArrayBatches(IndexedBatches):
         """
         order = self.permutation(len(self.arrays[0]), 0, epoch)
         rows = order[index * self.batch_size : (index + 1) * self.batch_size]
-        return tuple(array[rows] for array in self.arrays)
+        if not self.unpaired:
+            return tuple(array[rows] for array in self.arrays)
+        x, y = self.arrays
+        positions = np.arange(index * self.batch_size, index * self.batch_size + len(rows))
+        return x[rows], y[self.permutation(len(y), 1, epoch)[positions % len(y)]]
 
     def element_spec(self):
         """The shapes and dtypes of a batch's arrays.
@@ -950,6 +961,67 @@ def _check_inputs(x, name, input_shape=None, value_range=(0.0, 1.0)):
     reason = "the output ends in a sigmoid" if value_range[0] == 0 else "the output ends in a tanh"
     validation.check_value_range(x, name, value_range, reason)
     return np.asarray(x, dtype="float32")
+
+
+# Two domains of one dataset.
+
+DOMAIN_TRANSFORMS = ("rotated", "inverted")
+
+
+def load_domains(name="mnist", transform="rotated", layout="image", value_range=(-1.0, 1.0)):
+    """Two domains of MNIST or Fashion-MNIST, for the two-domain models (`CoGAN`).
+
+    As Keras-GAN's CoGAN builds them: the first half of each split is
+    domain A as is, the second half is domain B, each image rotated by 90
+    degrees (counter-clockwise) or inverted (`low + high - x`). The halves
+    hold different images, so no image of A has its counterpart in B: the
+    domains are unpaired.
+
+    Args:
+        name: `"mnist"` or `"fashion_mnist"`.
+        transform: `"rotated"` or `"inverted"`: how domain B differs.
+        layout: `"image"` (`(28, 28, 1)`) or `"flat"` (784 values).
+        value_range: `(0.0, 1.0)` or `(-1.0, 1.0)`.
+
+    Returns:
+        `((x_a, y_a), (x_b, y_b)), ((x_a_test, y_a_test), (x_b_test,
+        y_b_test))`: float32 images and int32 labels, 30,000 of each domain
+        for training and 5,000 for testing.
+    """
+    validation.check_choice(transform, "transform", DOMAIN_TRANSFORMS)
+    low, high = _check_value_range(value_range)
+    splits = load_dataset(name, layout="image", value_range=(low, high))
+    domains = []
+    for x, y in splits:
+        half = len(x) // 2
+        x_b = (np.rot90(x[half:], k=1, axes=(1, 2)) if transform == "rotated"
+               else low + high - x[half:])
+        pair = ((x[:half], y[:half]), (np.ascontiguousarray(x_b), y[half:]))
+        if layout == "flat":
+            pair = tuple((a.reshape(len(a), -1), labels) for a, labels in pair)
+        else:
+            validation.check_choice(layout, "layout", _LAYOUTS)
+        domains.append(pair)
+    return tuple(domains)
+
+
+def to_domain_a(x_b, transform="rotated", value_range=(-1.0, 1.0)):
+    """Undoes `load_domains`' transform: domain-B images `(n, 28, 28, 1)` back as domain A's.
+
+    Args:
+        x_b: Images of domain B, `(n, height, width, channels)`.
+        transform: The transform that made them: `"rotated"` or `"inverted"`.
+        value_range: Their `(low, high)` range.
+
+    Returns:
+        float32 NumPy array of the same shape.
+    """
+    validation.check_choice(transform, "transform", DOMAIN_TRANSFORMS)
+    low, high = _check_value_range(value_range)
+    x_b = np.asarray(x_b, dtype="float32")
+    if transform == "rotated":
+        return np.ascontiguousarray(np.rot90(x_b, k=-1, axes=(1, 2)))
+    return low + high - x_b
 
 
 # Your own images.

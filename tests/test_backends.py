@@ -494,6 +494,8 @@ SELECTIONS = {
     "test_infogan.py": "(bit_identical and fit) or numpy or resume",
     # BiGAN: the phases in fit() (generator and encoder one player), NumPy losses, resume.
     "test_bigan.py": "fit or numpy or resume",
+    # CoGAN: the phases in fit(), NumPy losses, the unpaired second domain, resume.
+    "test_cogan.py": "fit or numpy or apart or resume",
     # SGAN, both objectives: the phases in fit(), the NumPy losses, resume.
     "test_sgan.py": "(bit_identical and fit) or numpy or salimans or resume",
     # The β-VAE's and the conditional VAE's losses against NumPy, labels, resume.
@@ -506,7 +508,8 @@ SELECTIONS = {
 BACKEND_RUNS = [("jax", module) for module in sorted(SELECTIONS)] + [
     ("torch", "test_gan_variants.py"), ("torch", "test_vae_variants.py"),
     ("torch", "test_conditional_gans.py"), ("torch", "test_infogan.py"),
-    ("torch", "test_sgan.py"), ("torch", "test_bigan.py")]
+    ("torch", "test_sgan.py"), ("torch", "test_bigan.py"),
+    ("torch", "test_cogan.py")]
 
 
 @pytest.mark.parametrize("backend, module", BACKEND_RUNS)

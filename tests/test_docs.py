@@ -32,7 +32,7 @@ BLOCK = re.compile(r"^:::[ \t]+([\w.]+)", re.M)
 FAMILIES = {
     "autoencoders.md": ["Autoencoder", "DenoisingAutoencoder", "VariationalAutoencoder",
                         "ConditionalVariationalAutoencoder"],
-    "gans.md": ["GAN", "DCGAN", "LSGAN", "BGAN", "WGAN", "WGANGP", "CGAN", "ACGAN", "InfoGAN", "SGAN", "BiGAN",
+    "gans.md": ["GAN", "DCGAN", "LSGAN", "BGAN", "WGAN", "WGANGP", "CGAN", "ACGAN", "InfoGAN", "SGAN", "BiGAN", "CoGAN",
                 "EBGAN"],
     "adversarial_autoencoders.md": [
         "AdversarialAutoencoder", "SupervisedAdversarialAutoencoder",

@@ -49,6 +49,7 @@ MODELS = {
         input_shape=(8,), hidden_units=(16,), discriminator_units=(16,), seed=1,
         supervised_interval=2), "semi"),
     "bigan": (lambda: keras_gen.BiGAN(input_shape=(8, 8, 1), latent_dim=4, seed=1), "image"),
+    "cogan": (lambda: keras_gen.CoGAN(input_shape=(8, 8, 1), latent_dim=4, seed=1), "domains"),
     "sgan": (lambda: keras_gen.SGAN(input_shape=(8, 8, 1), latent_dim=8, seed=1), "semi_image"),
     "sgan_feature_matching": (lambda: keras_gen.SGAN(input_shape=(8,), latent_dim=8,
                                                      feature_matching=True, seed=1), "semi"),
@@ -64,6 +65,8 @@ def fit_arguments(kind):
             flat[10:], flat[:10], np.arange(10), batch_size=BATCH, seed=0)
         return {"x": dataset}
     image = np.repeat(flat, 8, axis=1).reshape(64, 8, 8, 1) * 2 - 1
+    if kind == "domains":  # Two unpaired domains; the second shorter.
+        return {"x": image, "y": np.rot90(image[:48], axes=(1, 2)).copy(), "batch_size": BATCH}
     if kind == "semi_image":
         dataset = keras_gen.make_semi_supervised_dataset(
             image[10:], image[:10], np.arange(10), batch_size=BATCH, seed=0,

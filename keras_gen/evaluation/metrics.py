@@ -509,6 +509,51 @@ def conditional_accuracy(
     }
 
 
+def pair_agreement(
+    model,
+    transform="rotated",
+    dataset="mnist",
+    num_samples=DEFAULT_NUM_SAMPLES,
+    value_range=(-1.0, 1.0),
+    seed=0,
+    batch_size=classifiers.DEFAULT_BATCH_SIZE,
+):
+    """How often a two-domain model's pair shows the same class in both domains.
+
+    Draws `num_samples` pairs with `model.generate(num_samples, seed=seed)`
+    (`CoGAN`), turns each domain-B image back into domain A's
+    (`keras_gen.data.to_domain_a`: rotated back, or inverted back), and
+    labels both images with the reference classifier.
+
+    Args:
+        model: A model whose `generate(num_samples, seed)` returns the pair
+            `(images_a, images_b)`.
+        transform: How domain B was made from A: `"rotated"` or `"inverted"`.
+        dataset: `"mnist"` or `"fashion_mnist"`, the classifier's.
+        num_samples: How many pairs.
+        value_range: `(low, high)` of the images.
+        seed: Seed of the codes.
+        batch_size: Images per classifier call.
+
+    Returns:
+        Dict with `pair_agreement` (a fraction) and `pair_classes` (how many
+        classes the first domain's images cover).
+    """
+    from keras_gen.data import to_domain_a
+
+    num_samples = check_positive_int(num_samples, "num_samples")
+    pair = model.generate(num_samples, seed=seed)
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(
+            "`model.generate()` must return a pair of image batches (a two-domain "
+            f"model such as CoGAN). Received: a {type(model).__name__}")
+    classifier = classifiers.load_reference_classifier(dataset)
+    a = classifier.predict(pair[0], value_range=value_range, batch_size=batch_size)
+    b = classifier.predict(to_domain_a(pair[1], transform, value_range),
+                           value_range=value_range, batch_size=batch_size)
+    return {"pair_agreement": float(np.mean(a == b)), "pair_classes": int(len(np.unique(a)))}
+
+
 def code_accuracy(predicted_codes, labels, num_codes=None):
     """Accuracy of an unsupervised code read as a classifier, after the best matching.
 

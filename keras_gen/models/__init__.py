@@ -6,6 +6,7 @@ from keras_gen.models.autoencoder import Autoencoder
 from keras_gen.models.bgan import BGAN
 from keras_gen.models.bigan import BiGAN
 from keras_gen.models.cgan import CGAN
+from keras_gen.models.cogan import CoGAN
 from keras_gen.models.conditional_variational_autoencoder import (
     ConditionalVariationalAutoencoder,
 )

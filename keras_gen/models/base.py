@@ -170,6 +170,9 @@ class GenerativeModel(backend.Model):
         num_classes: The number of classes of a model that takes labels,
             or None.
         network_names: The constructor arguments that are networks.
+        unpaired_targets: Whether `fit()`'s `y` is a second set of inputs,
+            batched independently of `x` (`ArrayBatches(unpaired=True)`;
+            `CoGAN`'s second domain).
         checks_targets: Whether `fit()`'s `y` is a target shaped like the
             inputs, checked as such (the autoencoders'); the adversarial
             models ignore an unconditional `y`.
@@ -183,6 +186,7 @@ class GenerativeModel(backend.Model):
     num_classes = None
     network_names = ()
     checks_targets = True
+    unpaired_targets = False
     trackers = None
 
     def __init__(self, metric_names=None, **kwargs):
@@ -451,8 +455,9 @@ class GenerativeModel(backend.Model):
                     f"and validation; {len(x)} examples give {cut} and "
                     f"{len(x) - cut}. Received: validation_split={split}"
                 )
-            arguments["validation_data"] = (x[cut:],) if y is None else (x[cut:], y[cut:])
-            x, y = x[:cut], (None if y is None else y[:cut])
+            y_cut = int(len(y) * (1.0 - split)) if self.unpaired_targets and y is not None else cut
+            arguments["validation_data"] = (x[cut:],) if y is None else (x[cut:], y[y_cut:])
+            x, y = x[:cut], (None if y is None else y[:y_cut])
         seed = None if state is None else state.get("data_seed")
         if seed is None:
             # Seeded by keras.utils.set_random_seed(); unused without shuffling.
@@ -462,7 +467,8 @@ class GenerativeModel(backend.Model):
         batch_size = arguments.pop("batch_size", None) or 32
         # Validation keeps the training batch size, as Keras does.
         arguments.setdefault("validation_batch_size", batch_size)
-        batches = ArrayBatches(x, y, batch_size, shuffle=shuffle, seed=seed)
+        batches = ArrayBatches(x, y, batch_size, shuffle=shuffle, seed=seed,
+                               unpaired=self.unpaired_targets)
         arguments.update(x=batches, y=None, shuffle=False)
         return batches
 
