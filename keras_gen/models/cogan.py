@@ -11,9 +11,11 @@ from keras_gen import priors
 from keras_gen.layers import LatentSampler
 from keras_gen.models.adversarial import frozen, generator_and_discriminator
 from keras_gen.models.base import GenerativeModel
-from keras_gen.validation import check_positive_int
+from keras_gen.validation import check_positive_int, is_array_like
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_acc")
+NO_SECOND_DOMAIN = ("CoGAN trains on two domains: fit(x_a, x_b), the second in `y`'s place. "
+                    "Received: no `y`")
 
 
 def cogan_generator(latent_dim, image_shape):
@@ -158,10 +160,18 @@ class CoGAN(GenerativeModel):
         """The batch's two domains, `(x_a, x_b)`."""
         x_a, x_b, _ = keras.utils.unpack_x_y_sample_weight(data)
         if x_b is None:
-            raise ValueError(
-                "CoGAN trains on two domains: fit(x_a, x_b), the second in `y`'s "
-                "place. Received: no `y`")
+            raise ValueError(NO_SECOND_DOMAIN)
         return x_a, x_b
+
+    def _check_fit_data(self, arguments):
+        # Before the first step: inside it, a missing domain would fail mid-trace.
+        if arguments.get("y") is None and is_array_like(arguments.get("x")):
+            raise ValueError(NO_SECOND_DOMAIN)
+        super()._check_fit_data(arguments)
+
+    def _check_stream_batch(self, batch):
+        self.unpack_batch(batch)
+        super()._check_stream_batch(batch)
 
     def train_step(self, data):
         x_a, x_b = self.unpack_batch(data)
