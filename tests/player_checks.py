@@ -62,12 +62,17 @@ def run_phase(model, phase, batch, mode):
 
 
 @contextlib.contextmanager
-def only_phase(model, phase):
-    """Within the block, `model.train_step` runs only its `phase` method."""
+def only_phase(model, phase, arguments=None):
+    """Within the block, `model.train_step` runs only its `phase` method.
+
+    `arguments(model, data)` gives the phase's positional arguments from a
+    batch; by default `(model.unpack_batch(data),)`.
+    """
     cls = type(model)
 
     def train_step(self, data):
-        return self.update_metrics(getattr(cls, phase)(self, self.unpack_batch(data)))
+        args = arguments(self, data) if arguments else (self.unpack_batch(data),)
+        return self.update_metrics(getattr(cls, phase)(self, *args))
 
     model.__class__ = type(f"{cls.__name__}Only{phase}", (cls,), {"train_step": train_step})
     try:

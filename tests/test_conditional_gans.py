@@ -5,8 +5,6 @@ only; the losses are replayed in NumPy; bad labels fail before the first
 step. `tests/test_backends.py` runs this module again on JAX and PyTorch.
 """
 
-import contextlib
-
 import keras
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ from player_checks import (
     assert_all_changed,
     assert_unchanged,
     bn_moving_statistics,
+    only_phase,
     same_config,
     snapshot,
     upcoming_noise,
@@ -69,30 +68,14 @@ def phase_arguments(model, images, labels):
             "generator_step": (ops.convert_to_tensor(noise), ops.convert_to_tensor(fake_labels))}
 
 
-@contextlib.contextmanager
-def only_phase(model, phase):
-    """Within the block, the compiled `train_step` runs `phase` alone."""
-    cls = type(model)
-
-    def train_step(self, data):
-        arguments = phase_arguments(self, *self.unpack_batch(data))[phase]
-        return self.update_metrics(getattr(cls, phase)(self, *arguments))
-
-    model.__class__ = type(f"{cls.__name__}Only{phase}", (cls,), {"train_step": train_step})
-    try:
-        yield model
-    finally:
-        model.__class__ = cls
-        model.train_function = None
-
-
 def run_phase(model, phase, mode):
     x, y = labelled_batch()
     if mode == "eager":
         arguments = phase_arguments(model, ops.convert_to_tensor(x),
                                     ops.convert_to_tensor(one_hot(y)))
         return getattr(model, phase)(*arguments[phase])
-    with only_phase(model, phase):
+    with only_phase(model, phase,
+                    lambda self, data: phase_arguments(self, *self.unpack_batch(data))[phase]):
         return model.fit(x, y, batch_size=len(x), epochs=1, verbose=0)
 
 

@@ -6,8 +6,6 @@ written out as in their code); bad data fails before the first step.
 `tests/test_backends.py` runs this module again on JAX and PyTorch.
 """
 
-import contextlib
-
 import keras
 import numpy as np
 import pytest
@@ -17,7 +15,13 @@ import keras_gen
 from keras_gen import SGAN, losses
 from keras_gen.layers import WeightNormalizedDense
 
-from player_checks import assert_all_changed, assert_unchanged, bn_moving_statistics, snapshot
+from player_checks import (
+    assert_all_changed,
+    assert_unchanged,
+    bn_moving_statistics,
+    only_phase,
+    snapshot,
+)
 
 IMAGE, FLAT = (8, 8, 1), (16,)
 FACTORIES = {
@@ -55,30 +59,17 @@ def noise(n, seed=5):
         np.random.default_rng(seed).uniform(size=(n, 8)).astype("float32"))
 
 
-@contextlib.contextmanager
-def only_phase(model, phase):
-    """Within the block, the compiled `train_step` runs `phase` alone on fixed noise."""
-    cls = type(model)
-
-    def train_step(self, data):
-        batch = self.unpack_batch(data)
-        arguments = (batch, noise(8)) if phase == "discriminator_step" else (batch["x"], noise(8))
-        return self.update_metrics(getattr(cls, phase)(self, *arguments))
-
-    model.__class__ = type(f"{cls.__name__}Only{phase}", (cls,), {"train_step": train_step})
-    try:
-        yield model
-    finally:
-        model.__class__ = cls
-        model.train_function = None
+def phase_arguments(model, batch, phase):
+    """What each phase takes: the batch dict (or its unlabelled images) and fixed noise."""
+    return (batch, noise(8)) if phase == "discriminator_step" else (batch["x"], noise(8))
 
 
 def run_phase(model, phase, mode):
     if mode == "eager":
         batch = {key: ops.convert_to_tensor(value) for key, value in dataset(model)[0].items()}
-        arguments = (batch, noise(8)) if phase == "discriminator_step" else (batch["x"], noise(8))
-        return getattr(model, phase)(*arguments)
-    with only_phase(model, phase):
+        return getattr(model, phase)(*phase_arguments(model, batch, phase))
+    with only_phase(model, phase,
+                    lambda self, data: phase_arguments(self, self.unpack_batch(data), phase)):
         return model.fit(dataset(model), epochs=1, steps_per_epoch=1, verbose=0)
 
 
