@@ -478,6 +478,9 @@ COLUMNS = (
     ("test_accuracy", "test accuracy", "{:.4f}"),
     ("conditional_accuracy", "conditional accuracy", "{:.3f}"),
     ("code_accuracy", "code accuracy", "{:.3f}"),
+    ("linear_probe_accuracy", "linear probe", "{:.3f}"),
+    ("nearest_neighbour_accuracy", "1-NN", "{:.3f}"),
+    ("pair_agreement", "pair agreement", "{:.3f}"),
 )
 
 
