@@ -121,7 +121,7 @@ def add_generator_and_discriminator(model, latent_dim, generator, discriminator,
     model.generator = generator
     model.discriminator = discriminator
     noise = keras.Input(shape=(latent_dim,), name="noise")
-    if model.num_classes is None:
+    if model.decoder_classes is None:  # No classes, or the classifier's only (SGAN).
         model.combined = keras.Model(noise, discriminator(generator(noise)), name="combined")
         return
     labels = keras.Input(shape=(model.num_classes,), name="labels")

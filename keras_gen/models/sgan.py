@@ -178,10 +178,7 @@ class SGAN(GenerativeModel):
             generator = generator or acgan_generator(latent_dim, input_shape)
             discriminator = discriminator or acgan_discriminator(
                 input_shape, num_classes + 1, filters=(32, 64, 128, 256))
-        # `combined` is built without labels: the players take images alone.
-        self.num_classes = None
         add_generator_and_discriminator(self, latent_dim, generator, discriminator, seed)
-        self.num_classes = num_classes
         if feature_matching:
             self.prior = priors.Uniform(latent_dim, minval=0.0, maxval=1.0)
         self.classifier = self.build_classifier()
