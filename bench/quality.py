@@ -40,6 +40,7 @@ for the shortened runs a 2-core CPU can afford):
 | bigan | MNIST, Fashion | 20 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's MLPs, latent 100; codes scored by a linear probe and 1-NN |
 | autoencoder_latent100 | MNIST | 20 | 128 | Adam 1e-3 | hidden 512, code 100 (BiGAN's size), probed |
 | vae_latent100 | MNIST, Fashion | 20 | 128 | Adam 1e-3 | hidden 512, latent 100, BCE, probed |
+| cogan_inverted | MNIST (as is, inverted) | 20 | 64 | as cogan | the CoGAN paper's kind of second domain |
 | cogan | MNIST (upright, rotated 90 degrees) | 20 | 64 | Adam 2e-4, beta1 0.5 | Keras-GAN's coupled MLPs; pairs read by the classifier (pair agreement) |
 | sgan | MNIST | 20 | 100 | Adam 2e-4, beta1 0.5 | Keras-GAN's conv nets, 100 labels, num_classes + 1 outputs |
 | sgan_feature_matching | MNIST | 100 | 100 | Adam 3e-3, beta1 0.5 | Salimans et al.'s MLPs (noise, weight norm), 100 labels, feature matching |
@@ -235,6 +236,8 @@ PROBED = ("bigan", "autoencoder_latent100", "vae_latent100")
 # CoGAN on Keras-GAN's two domains: MNIST, and MNIST rotated by 90 degrees.
 SPECS["cogan"] = {**gan_spec(lambda seed: keras_gen.CoGAN(seed=seed), "image", epochs=20),
                   "datasets": ("mnist",), "domains": "rotated"}
+# The same on MNIST and its negative, the CoGAN paper's kind of pair.
+SPECS["cogan_inverted"] = {**SPECS["cogan"], "domains": "inverted"}
 
 # The semi-supervised GANs, on the same 100 labels: Keras-GAN's SGAN, and
 # Salimans et al.'s feature-matching recipe (MLP networks, batches of 100
