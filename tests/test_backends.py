@@ -497,7 +497,7 @@ SELECTIONS = {
     # CoGAN: the phases in fit(), NumPy losses, the unpaired second domain, resume.
     "test_cogan.py": "fit or numpy or apart or resume",
     # SGAN, both objectives: the phases in fit(), the NumPy losses, resume.
-    "test_sgan.py": "(bit_identical and fit) or numpy or salimans or resume",
+    "test_sgan.py": "(bit_identical and fit) or numpy or salimans or (resume and feature)",
     # The β-VAE's and the conditional VAE's losses against NumPy, labels, resume.
     "test_vae_variants.py": "not learns_to_draw and not larger_beta",
 }

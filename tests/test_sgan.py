@@ -14,6 +14,7 @@ from keras import ops
 import keras_gen
 from keras_gen import SGAN, losses
 from keras_gen.layers import WeightNormalizedDense
+from keras_gen.models.sgan import feature_matching_discriminator
 
 from player_checks import (
     assert_all_changed,
@@ -26,8 +27,9 @@ from player_checks import (
 IMAGE, FLAT = (8, 8, 1), (16,)
 FACTORIES = {
     "keras_gan": lambda: SGAN(input_shape=IMAGE, latent_dim=8, seed=1),
-    "feature_matching": lambda: SGAN(input_shape=FLAT, latent_dim=8, feature_matching=True,
-                                     seed=1),
+    "feature_matching": lambda: SGAN(
+        input_shape=FLAT, latent_dim=8, feature_matching=True, seed=1,
+        discriminator=feature_matching_discriminator(FLAT, 10, seed=1, units=(32, 16, 8))),
 }
 METRICS = {"d_loss", "g_loss", "d_acc", "classification_loss", "classification_acc"}
 

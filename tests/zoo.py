@@ -51,8 +51,10 @@ MODELS = {
     "bigan": (lambda: keras_gen.BiGAN(input_shape=(8, 8, 1), latent_dim=4, seed=1), "image"),
     "cogan": (lambda: keras_gen.CoGAN(input_shape=(8, 8, 1), latent_dim=4, seed=1), "domains"),
     "sgan": (lambda: keras_gen.SGAN(input_shape=(8, 8, 1), latent_dim=8, seed=1), "semi_image"),
-    "sgan_feature_matching": (lambda: keras_gen.SGAN(input_shape=(8,), latent_dim=8,
-                                                     feature_matching=True, seed=1), "semi"),
+    "sgan_feature_matching": (lambda: keras_gen.SGAN(
+        input_shape=(8,), latent_dim=8, feature_matching=True, seed=1,
+        discriminator=keras_gen.models.sgan.feature_matching_discriminator(
+            (8,), 10, seed=1, units=(16, 8))), "semi"),
 }
 
 

@@ -22,22 +22,24 @@ FEATURE_MATCHING_UNITS = (1000, 500, 250, 250, 250)
 INPUT_NOISE, HIDDEN_NOISE = 0.3, 0.5
 
 
-def feature_matching_discriminator(input_shape, num_classes, seed=None):
-    """Salimans et al.'s MNIST discriminator: `input_shape -> [logits (num_classes,), features (250,)]`.
+def feature_matching_discriminator(input_shape, num_classes, seed=None,
+                                   units=FEATURE_MATCHING_UNITS):
+    """Salimans et al.'s MNIST discriminator: `input_shape -> [logits (num_classes,), features (units[-1],)]`.
 
     Gaussian noise (std 0.3) on the flattened input, then weight-normalized
-    ReLU layers of 1000, 500, 250, 250 and 250 units, each followed by
-    Gaussian noise (std 0.5), and a weight-normalized linear layer of
-    `num_classes` logits. `features` is the last hidden layer's output
-    (before its noise), what the generator's feature matching compares.
+    ReLU layers of `units` (theirs: 1000, 500, 250, 250 and 250), each
+    followed by Gaussian noise (std 0.5), and a weight-normalized linear
+    layer of `num_classes` logits. `features` is the last hidden layer's
+    output (before its noise), what the generator's feature matching
+    compares. `seed` seeds the noise layers.
     """
     inputs = keras.Input(shape=input_shape, name="images")
-    seeds = iter(range(len(FEATURE_MATCHING_UNITS) + 1)) if seed is not None else None
+    seeds = iter(range(len(units) + 1)) if seed is not None else None
     noise = lambda std: keras.layers.GaussianNoise(  # noqa: E731
         std, seed=None if seeds is None else seed + next(seeds))
     x = noise(INPUT_NOISE)(keras.layers.Flatten()(inputs))
-    for units in FEATURE_MATCHING_UNITS:
-        features = WeightNormalizedDense(units, activation="relu")(x)
+    for width in units:
+        features = WeightNormalizedDense(width, activation="relu")(x)
         x = noise(HIDDEN_NOISE)(features)
     logits = WeightNormalizedDense(num_classes, name="logits")(x)
     return keras.Model(inputs, [logits, features], name="discriminator")
